@@ -1,0 +1,64 @@
+/**
+ * Brings a stack up on a TAP device the way `gonet up` describes it: creates the TAP, configures
+ * the kernel side (unless `--no-host-config`), wraps the link with the fault injector and the pcap
+ * writer when asked, and starts the stack. Tear-down undoes all of it.
+ * @module
+ */
+
+import { openTap } from "../ffi/tap.ts";
+import { setIpv4Address, setLinkUp } from "../ffi/netif.ts";
+import { SeededRandom } from "../stack/clock.ts";
+import { FaultyLink } from "../stack/link/faults.ts";
+import type { LinkDevice } from "../stack/link/link.ts";
+import { PcapLink, PcapWriter } from "../stack/link/pcap.ts";
+import { Stack } from "../stack/stack.ts";
+import type { StackConfig } from "./stack_flags.ts";
+
+/** A stack running on a TAP, with its tear-down. */
+export interface RunningStack {
+  /** The stack. */
+  readonly stack: Stack;
+  /** Stops the stack, closes the pcap file and removes the TAP. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Brings up the stack described by `config`. */
+export function bringUp(config: StackConfig): RunningStack {
+  const tap = openTap({ name: config.tap, mtu: config.mtu });
+  let pcapFile: Deno.FsFile | undefined;
+  try {
+    if (config.hostIp) {
+      setIpv4Address(tap.name, config.hostIp);
+      setLinkUp(tap.name, true);
+    }
+    let link: LinkDevice = tap;
+    if (Object.values(config.faults).some((p) => p !== undefined && p > 0)) {
+      link = new FaultyLink(link, config.faults, new SeededRandom(config.seed));
+    }
+    if (config.pcap) {
+      pcapFile = Deno.openSync(config.pcap, { write: true, create: true, truncate: true });
+      link = new PcapLink(link, new PcapWriter(pcapFile));
+    }
+    const stack = Stack.create({
+      link,
+      address: config.ip,
+      mac: config.mac,
+      gateway: config.gateway,
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      stack,
+      close() {
+        closing ??= (async () => {
+          await stack.close();
+          pcapFile?.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    pcapFile?.close();
+    void tap.close();
+    throw error;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The flags that describe a stack (`gonet up` and every subcommand that may bring up its own),
+ * their defaults, and their validation into a {@link StackConfig}.
+ * @module
+ */
+
+import type { Command } from "commander";
+import {
+  inSubnet,
+  type Ipv4Addr,
+  type Ipv4Cidr,
+  type MacAddr,
+  parseIpv4,
+  parseIpv4Cidr,
+  parseMac,
+} from "../stack/wire/addr.ts";
+import type { FaultOptions } from "../stack/link/faults.ts";
+import { UsageError } from "./usage_error.ts";
+
+/** A validated description of the stack to bring up. */
+export interface StackConfig {
+  /** TAP device name. */
+  tap: string;
+  /** The stack's address and subnet. */
+  ip: Ipv4Cidr;
+  /** The stack's MAC, or undefined for a random locally administered one. */
+  mac: MacAddr | undefined;
+  /** Link MTU. */
+  mtu: number;
+  /** Default gateway. */
+  gateway: Ipv4Addr | undefined;
+  /** Address given to the kernel side of the TAP, or undefined with `--no-host-config`. */
+  hostIp: Ipv4Cidr | undefined;
+  /** Where to write a pcap of every frame. */
+  pcap: string | undefined;
+  /** Faults to inject on the TAP, both directions. */
+  faults: FaultOptions;
+  /** Seed of the fault injector. */
+  seed: number;
+}
+
+/** Raw flag values as commander hands them over. */
+export interface StackFlagValues {
+  tap?: string;
+  ip?: string;
+  mac?: string;
+  mtu?: string;
+  gateway?: string;
+  hostIp?: string;
+  hostConfig?: boolean;
+  pcap?: string;
+  drop?: string;
+  duplicate?: string;
+  reorder?: string;
+  corrupt?: string;
+  seed?: string;
+}
+
+/** Adds the stack flags to `command`. */
+export function addStackFlags(command: Command): Command {
+  return command
+    .option("--tap <name>", "TAP device name", "gonet0")
+    .option("--ip <addr/prefix>", "the stack's address", "10.0.0.2/24")
+    .option("--mac <mac>", "the stack's MAC (default: random, locally administered)")
+    .option("--mtu <bytes>", "link MTU", "1500")
+    .option("--gateway <addr>", "default gateway")
+    .option("--host-ip <addr/prefix>", "address of the kernel side of the TAP", "10.0.0.1/24")
+    .option("--no-host-config", "leave the kernel side of the TAP unconfigured")
+    .option("--pcap <file>", "write every frame in and out to a pcap file")
+    .option("--drop <p>", "drop frames with probability p (both directions)")
+    .option("--duplicate <p>", "duplicate frames with probability p")
+    .option("--reorder <p>", "reorder frames with probability p")
+    .option("--corrupt <p>", "corrupt one byte of frames with probability p")
+    .option("--seed <n>", "seed of the fault injector", "1");
+}
+
+const TAP_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+/** Validates the raw flags; throws {@link UsageError} with a one-line message. */
+export function parseStackFlags(values: StackFlagValues): StackConfig {
+  const tap = values.tap ?? "gonet0";
+  if (!TAP_NAME.test(tap)) {
+    throw new UsageError(`invalid --tap ${JSON.stringify(tap)}: use 1-15 letters, digits, _ . -`);
+  }
+  const ip = parseCidrFlag("--ip", values.ip ?? "10.0.0.2/24");
+  const mac = values.mac === undefined ? undefined : parseMac(values.mac);
+  if (values.mac !== undefined && (mac === undefined || (Math.floor(mac / 2 ** 40) & 1) === 1)) {
+    throw new UsageError(
+      `invalid --mac ${JSON.stringify(values.mac)}: expected a unicast aa:bb:cc:dd:ee:ff`,
+    );
+  }
+  const mtu = parseIntegerFlag("--mtu", values.mtu ?? "1500", 68, 65521);
+  let gateway: Ipv4Addr | undefined;
+  if (values.gateway !== undefined) {
+    gateway = parseIpv4(values.gateway);
+    if (gateway === undefined) {
+      throw new UsageError(`invalid --gateway ${JSON.stringify(values.gateway)}`);
+    }
+    if (!inSubnet(ip, gateway)) {
+      throw new UsageError(
+        `invalid --gateway ${values.gateway}: not inside ${values.ip ?? "10.0.0.2/24"}`,
+      );
+    }
+  }
+  const hostIp = values.hostConfig === false
+    ? undefined
+    : parseCidrFlag("--host-ip", values.hostIp ?? "10.0.0.1/24");
+  if (hostIp && hostIp.address === ip.address) {
+    throw new UsageError("invalid --host-ip: it must differ from --ip");
+  }
+  const faults: FaultOptions = {};
+  for (const name of ["drop", "duplicate", "reorder", "corrupt"] as const) {
+    const text = values[name];
+    if (text === undefined) continue;
+    const p = Number(text);
+    if (text.trim() === "" || !(p >= 0 && p <= 1)) {
+      throw new UsageError(
+        `invalid --${name} ${JSON.stringify(text)}: expected a probability from 0 to 1`,
+      );
+    }
+    faults[name] = p;
+  }
+  const seed = parseIntegerFlag("--seed", values.seed ?? "1", 0, 0xffff_ffff);
+  return { tap, ip, mac, mtu, gateway, hostIp, pcap: values.pcap, faults, seed };
+}
+
+/** Parses `ADDR/PREFIX` for flag `flag`. */
+export function parseCidrFlag(flag: string, text: string): Ipv4Cidr {
+  const cidr = parseIpv4Cidr(text);
+  if (!cidr) {
+    throw new UsageError(
+      `invalid ${flag} ${JSON.stringify(text)}: expected ADDR/PREFIX like 10.0.0.2/24`,
+    );
+  }
+  return cidr;
+}
+
+/** Parses an IPv4 address argument named `what`. */
+export function parseAddressArg(what: string, text: string): Ipv4Addr {
+  const address = parseIpv4(text);
+  if (address === undefined) {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: expected an IPv4 address`);
+  }
+  return address;
+}
+
+/** Parses a decimal integer flag within [min, max]. */
+export function parseIntegerFlag(flag: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+    throw new UsageError(
+      `invalid ${flag} ${JSON.stringify(text)}: expected an integer from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+/** Parses a non-negative decimal number of seconds for flag `flag`. */
+export function parseSecondsFlag(flag: string, text: string, minSeconds = 0): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < minSeconds) {
+    throw new UsageError(
+      `invalid ${flag} ${JSON.stringify(text)}: expected seconds >= ${minSeconds}`,
+    );
+  }
+  return value;
+}

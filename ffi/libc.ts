@@ -1,0 +1,175 @@
+/**
+ * The one libc symbol table of gonet, with thin typed wrappers. Everything here returns what C
+ * returns (`-1` on failure); turning errno into a typed error is the caller's job, done with
+ * `ffi/errno.ts`.
+ *
+ * Integer widths: `size_t`/`ssize_t`/`nfds_t` are declared as 32-bit (`u32`/`i32`) where the values
+ * can never exceed 2^31 (frame lengths, two pollfds). Deno's call trampolines zero-extend 32-bit
+ * arguments into the 64-bit register, so the callee sees the right `size_t`; the `ssize_t` result
+ * is read from the low half, which holds the whole value because it is at most `count`. This is
+ * measured to save ~250 ns per call over `usize`/`isize` (see /work/shared/TAP-FACTS.md), which
+ * matters on the per-frame read/write path.
+ *
+ * The library is opened lazily on first use, so importing this module needs no `--allow-ffi`.
+ * @module
+ */
+
+const SYMBOLS = {
+  /** `int open(const char *pathname, int flags, ...)`: never used with O_CREAT, so no mode. */
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  /** `int close(int fd)` */
+  close: { parameters: ["i32"], result: "i32" },
+  /** `ssize_t read(int fd, void *buf, size_t count)` (32-bit count and result, see above) */
+  read: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** `ssize_t write(int fd, const void *buf, size_t count)` (32-bit count and result) */
+  write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** `int ioctl(int fd, unsigned long request, ...)`: only the pointer-argument form. */
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  /** `int fcntl(int fd, int cmd, ...)`: only the int-argument form. */
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /**
+   * `int poll(struct pollfd *fds, nfds_t nfds, int timeout)`, run on Deno's blocking thread pool
+   * so the JS thread keeps running while it waits. errno of this call is on that other thread and
+   * cannot be read from JS.
+   */
+  poll_async: {
+    name: "poll",
+    parameters: ["buffer", "u32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout)`, blocking the JS thread. */
+  poll: { parameters: ["buffer", "u32", "i32"], result: "i32" },
+  /** `int socket(int domain, int type, int protocol)` */
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** `int setns(int fd, int nstype)`: moves the calling thread only. */
+  setns: { parameters: ["i32", "i32"], result: "i32" },
+  /** `int eventfd(unsigned int initval, int flags)`: wakes a pending poll on close. */
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  /** `int *__errno_location(void)`: the calling thread's errno (glibc). */
+  __errno_location: { parameters: [], result: "pointer" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/** The symbols, opening libc on first use. */
+function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
+  library ??= Deno.dlopen("libc.so.6", SYMBOLS);
+  return library.symbols;
+}
+
+/** `open(2)` flag: read only. */
+export const O_RDONLY = 0;
+/** `open(2)` flag: read and write. */
+export const O_RDWR = 2;
+/** `open(2)` flag: reads and writes return EAGAIN instead of blocking. */
+export const O_NONBLOCK = 0o4000;
+/** `open(2)` flag: close on exec, so spawned children (`ip`, `ping`) never inherit the fd. */
+export const O_CLOEXEC = 0o2000000;
+
+/** `poll(2)` event: data to read. */
+export const POLLIN = 0x1;
+/** `poll(2)` event: error condition (a TAP reports it once detached from its device). */
+export const POLLERR = 0x8;
+/** `poll(2)` event: hang up. */
+export const POLLHUP = 0x10;
+/** `poll(2)` event: the fd is not open. */
+export const POLLNVAL = 0x20;
+/** Size of `struct pollfd { int fd; short events; short revents; }` in bytes. */
+export const POLLFD_BYTES = 8;
+
+/** Address family IPv4. */
+export const AF_INET = 2;
+/** Datagram socket type. */
+export const SOCK_DGRAM = 2;
+/** `socket(2)` type flag: close on exec. */
+export const SOCK_CLOEXEC = 0o2000000;
+
+/** `setns(2)` namespace type: network namespace. */
+export const CLONE_NEWNET = 0x40000000;
+
+/** `eventfd(2)` flag: non-blocking. */
+export const EFD_NONBLOCK = 0o4000;
+/** `eventfd(2)` flag: close on exec. */
+export const EFD_CLOEXEC = 0o2000000;
+
+/** `fcntl(2)` command: get file status flags. */
+export const F_GETFL = 3;
+/** `fcntl(2)` command: set file status flags. */
+export const F_SETFL = 4;
+
+const encoder = new TextEncoder();
+
+/** NUL-terminated UTF-8 copy of `text` for a `const char *` parameter. */
+export function cString(text: string): Uint8Array {
+  return encoder.encode(text + "\0");
+}
+
+/** `open(2)` of `path` with `flags`; returns the fd or -1. */
+export function open(path: string, flags: number): number {
+  return libc().open(cString(path), flags);
+}
+
+/** `close(2)`; returns 0 or -1. */
+export function close(fd: number): number {
+  return libc().close(fd);
+}
+
+/** `read(2)` into all of `buf`; returns the byte count or -1. */
+export function read(fd: number, buf: Uint8Array): number {
+  return libc().read(fd, buf, buf.length);
+}
+
+/** `write(2)` of all of `buf`; returns the byte count or -1. */
+export function write(fd: number, buf: Uint8Array): number {
+  return libc().write(fd, buf, buf.length);
+}
+
+/** `ioctl(2)` whose argument points to `arg` (e.g. a `struct ifreq`); returns the result or -1. */
+export function ioctl(fd: number, request: number, arg: Uint8Array): number {
+  // Deno passes u64 as bigint; ioctls are configuration, so the conversion cost is irrelevant.
+  return libc().ioctl(fd, BigInt(request), arg);
+}
+
+/** `fcntl(2)` with an int argument; returns the result or -1. */
+export function fcntl(fd: number, cmd: number, arg = 0): number {
+  return libc().fcntl(fd, cmd, arg);
+}
+
+/**
+ * `poll(2)` on `count` pollfd records in `fds`, blocking the JS thread for up to `timeoutMs`
+ * (-1 = forever); returns the number of ready fds, 0 on timeout, or -1.
+ */
+export function poll(fds: Uint8Array, count: number, timeoutMs: number): number {
+  return libc().poll(fds, count, timeoutMs);
+}
+
+/**
+ * `poll(2)` on another thread; the JS thread stays free. `fds` must not be touched until the
+ * promise settles (the kernel writes `revents` into it). A -1 result carries no readable errno.
+ */
+export function pollAsync(fds: Uint8Array, count: number, timeoutMs: number): Promise<number> {
+  return libc().poll_async(fds, count, timeoutMs);
+}
+
+/** `socket(2)`; returns the fd or -1. */
+export function socket(domain: number, type: number, protocol: number): number {
+  return libc().socket(domain, type, protocol);
+}
+
+/** `setns(2)` for the calling thread; returns 0 or -1. */
+export function setns(fd: number, nstype: number): number {
+  return libc().setns(fd, nstype);
+}
+
+/** `eventfd(2)`; returns the fd or -1. */
+export function eventfd(initval: number, flags: number): number {
+  return libc().eventfd(initval, flags);
+}
+
+/** `__errno_location()`: address of the calling thread's `errno`. */
+export function errnoLocation(): Deno.PointerObject {
+  const pointer = libc().__errno_location();
+  if (pointer === null) throw new Error("__errno_location returned NULL");
+  return pointer;
+}

@@ -1,0 +1,278 @@
+/**
+ * A Linux TAP device as a {@link LinkDevice}: Ethernet frames in and out of the kernel through
+ * /dev/net/tun (Documentation/networking/tuntap.rst).
+ *
+ * I/O design (numbers in /work/shared/TAP-FACTS.md):
+ * - The fd is non-blocking. Receiving awaits one `poll` that runs on Deno's thread pool, then
+ *   reads synchronously until EAGAIN, so one thread hop is paid per wakeup, not per frame
+ *   (~450k-700k frames/s instead of ~20k with one async read per frame).
+ * - Writes are synchronous `write(2)` calls (~3 us); a full device queue is a counted drop.
+ * - Frames are read into a large arena, each frame a `subarray` of it, and an arena is never
+ *   reused: a fresh one replaces it when it cannot hold another maximum-size frame. Yielded
+ *   frames therefore stay valid forever, without a copy per frame.
+ * - `close()` wakes the pending poll through an eventfd and waits for it before closing the TAP
+ *   fd, so the poll thread never sees a closed (or reused) fd number.
+ *
+ * Later (vnet header and offloads): `IFF_VNET_HDR` joins the flags in {@link openTap}, each read
+ * then starts with a 10-byte `virtio_net_hdr` that the drain loop strips by slicing past it (and
+ * adds to the read capacity), and `write` puts a header in front with `writev`; TUNSETOFFLOAD
+ * and TUNSETVNETHDRSZ are one ioctl each after TUNSETIFF.
+ * @module
+ */
+
+import { type LinkDevice, type LinkStats, newLinkStats } from "../stack/link/link.ts";
+import { check, Errno, ErrnoError, lastErrno } from "./errno.ts";
+import {
+  close as closeFd,
+  EFD_CLOEXEC,
+  EFD_NONBLOCK,
+  eventfd,
+  ioctl,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDWR,
+  open,
+  pollAsync,
+  POLLERR,
+  POLLFD_BYTES,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+  read,
+  write,
+} from "./libc.ts";
+import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
+
+/** `TUNSETIFF = _IOW('T', 202, int)`: attach the fd to a new or existing tun/tap device. */
+export const TUNSETIFF = 0x400454ca;
+/** `ifr_flags` for TUNSETIFF: Ethernet frames (TAP) rather than IP packets (TUN). */
+export const IFF_TAP = 0x0002;
+/** `ifr_flags` for TUNSETIFF: no 4-byte packet-information prefix on each frame. */
+export const IFF_NO_PI = 0x1000;
+
+/** Ethernet header (14) plus one 802.1Q tag (4): frame bytes beyond the MTU we must accept. */
+const FRAME_OVERHEAD = 18;
+/** Default arena size; large enough that a new one is needed only every few thousand frames. */
+const ARENA_BYTES = 256 * 1024;
+const DEFAULT_MAX_BATCH = 256;
+
+/** Options of {@link openTap}. */
+export interface TapOptions {
+  /**
+   * Interface name, 1-15 bytes. A name containing `%d` lets the kernel pick a free number
+   * (`gonet%d` gives `gonet0`, `gonet1`, ...); {@link TapDevice.name} holds the result.
+   */
+  name: string;
+  /**
+   * MTU in bytes. When given, the kernel side is set to it so both ends agree; when omitted, the
+   * device takes the kernel's current MTU (1500 for a new TAP).
+   */
+  mtu?: number;
+  /** Most frames yielded per batch; the rest wait for the next round. Default 256. */
+  maxBatch?: number;
+}
+
+/** Counters of a TAP device: the {@link LinkStats} plus receive-side details. */
+export interface TapStats extends LinkStats {
+  /** Frames read but dropped because they were longer than MTU + 18 bytes (truncated). */
+  rxDrops: number;
+  /** Poll wakeups; `rxFrames / rxWakeups` is the mean batch size. */
+  rxWakeups: number;
+}
+
+/**
+ * An open TAP device. The kernel-side interface exists while the device is open (unless it was
+ * made persistent beforehand, e.g. with `ip tuntap add`) and disappears on {@link close}.
+ *
+ * Frames yielded by `receive()` are views into shared arenas: keeping one frame keeps its whole
+ * arena (256 KiB) alive, so a consumer that holds frames for long should `slice()` them.
+ */
+export interface TapDevice extends LinkDevice, AsyncDisposable {
+  /** The kernel interface name, e.g. `gonet0`. */
+  readonly name: string;
+  /** The TAP file descriptor, or -1 once closed. */
+  readonly fd: number;
+  /** Counters, updated in place. */
+  readonly stats: TapStats;
+  /**
+   * Received frames in batches, one per wakeup. Ends when the device is closed; throws an
+   * {@link ErrnoError} if the device fails (e.g. `EBADFD` when the interface was deleted).
+   */
+  receive(): AsyncGenerator<Uint8Array[], void, undefined>;
+}
+
+/**
+ * Opens (creating if needed) the TAP interface `options.name` in the calling thread's network
+ * namespace: /dev/net/tun with O_RDWR|O_NONBLOCK|O_CLOEXEC, then TUNSETIFF with
+ * IFF_TAP|IFF_NO_PI. Needs CAP_NET_ADMIN. The interface starts down and without addresses; see
+ * `ffi/netif.ts` to configure it.
+ * @throws {RangeError} for an invalid name, MTU or batch size.
+ * @throws {ErrnoError} e.g. `TUNSETIFF gonet0 failed: EPERM (Operation not permitted)`, `EBUSY`
+ *   when another fd holds the device, `EINVAL` when the name is taken by a non-TAP interface.
+ * @example
+ * ```ts
+ * await using tap = openTap({ name: "gonet0", mtu: 1500 });
+ * tap.write(frame);
+ * for await (const frames of tap.receive()) console.log(frames.length);
+ * ```
+ */
+export function openTap(options: TapOptions): TapDevice {
+  const ifr = newIfreq(options.name);
+  if (options.mtu !== undefined && !(Number.isInteger(options.mtu) && options.mtu >= 68)) {
+    throw new RangeError(`Invalid MTU ${options.mtu}: must be an integer >= 68`);
+  }
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  if (!(Number.isInteger(maxBatch) && maxBatch >= 1)) {
+    throw new RangeError(`Invalid maxBatch ${maxBatch}: must be an integer >= 1`);
+  }
+  const fd = check(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), "open /dev/net/tun");
+  let wakeFd = -1;
+  try {
+    new DataView(ifr.buffer).setUint16(IFREQ_UNION_OFFSET, IFF_TAP | IFF_NO_PI, true);
+    check(ioctl(fd, TUNSETIFF, ifr), `TUNSETIFF ${options.name}`);
+    const name = ifreqName(ifr);
+    if (options.mtu !== undefined) setMtu(name, options.mtu);
+    const mtu = options.mtu ?? getMtu(name);
+    wakeFd = check(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
+    return new Tap(fd, wakeFd, name, mtu, maxBatch);
+  } catch (err) {
+    // Closing the fd also removes a TAP that TUNSETIFF just created.
+    closeFd(fd);
+    if (wakeFd >= 0) closeFd(wakeFd);
+    throw err;
+  }
+}
+
+class Tap implements TapDevice {
+  readonly name: string;
+  readonly mtu: number;
+  readonly stats: TapStats = { ...newLinkStats(), rxDrops: 0, rxWakeups: 0 };
+  readonly #fd: number;
+  readonly #wakeFd: number;
+  readonly #maxBatch: number;
+  /** Largest frame accepted: MTU + Ethernet header + one VLAN tag. */
+  readonly #maxFrame: number;
+  /** Bytes offered to one read: one more than {@link #maxFrame}, to detect truncation. */
+  readonly #readBytes: number;
+  readonly #arenaBytes: number;
+  /** Two `struct pollfd`: the TAP, then the wakeup eventfd. Owned by the poll while pending. */
+  readonly #pollFds = new Uint8Array(2 * POLLFD_BYTES);
+  readonly #pollView = new DataView(this.#pollFds.buffer);
+  #arena: Uint8Array;
+  #offset = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #receiving = false;
+  #pendingPoll: Promise<number> | undefined;
+
+  constructor(fd: number, wakeFd: number, name: string, mtu: number, maxBatch: number) {
+    this.#fd = fd;
+    this.#wakeFd = wakeFd;
+    this.name = name;
+    this.mtu = mtu;
+    this.#maxBatch = maxBatch;
+    this.#maxFrame = mtu + FRAME_OVERHEAD;
+    this.#readBytes = this.#maxFrame + 1;
+    this.#arenaBytes = Math.max(ARENA_BYTES, 4 * this.#readBytes);
+    this.#arena = new Uint8Array(this.#arenaBytes);
+    this.#pollView.setInt32(0, fd, true);
+    this.#pollView.setInt16(4, POLLIN, true);
+    this.#pollView.setInt32(POLLFD_BYTES, wakeFd, true);
+    this.#pollView.setInt16(POLLFD_BYTES + 4, POLLIN, true);
+  }
+
+  get fd(): number {
+    return this.#closed ? -1 : this.#fd;
+  }
+
+  async *receive(): AsyncGenerator<Uint8Array[], void, undefined> {
+    if (this.#receiving) throw new Error(`Cannot receive: ${this.name} already has a receiver`);
+    this.#receiving = true;
+    try {
+      while (!this.#closed) {
+        this.#pendingPoll = pollAsync(this.#pollFds, 2, -1);
+        const ready = await this.#pendingPoll;
+        this.#pendingPoll = undefined;
+        if (this.#closed) return;
+        // poll only fails with EINTR/ENOMEM here (both fds stay open while it runs): retry.
+        if (ready < 0) continue;
+        this.stats.rxWakeups++;
+        const frames = this.#drain();
+        if (frames.length > 0) {
+          yield frames;
+        } else if ((this.#pollView.getInt16(6, true) & (POLLERR | POLLHUP | POLLNVAL)) !== 0) {
+          // Without this, a TAP stuck in an error state would make every poll return at once.
+          throw new Error(`Cannot receive: ${this.name} reported an error condition`);
+        }
+      }
+    } finally {
+      this.#receiving = false;
+    }
+  }
+
+  /** Reads every ready frame (up to maxBatch) without blocking. */
+  #drain(): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    while (frames.length < this.#maxBatch) {
+      if (this.#arena.length - this.#offset < this.#readBytes) {
+        // Never reuse an arena: earlier frames still point into it.
+        this.#arena = new Uint8Array(this.#arenaBytes);
+        this.#offset = 0;
+      }
+      const start = this.#offset;
+      const n = read(this.#fd, this.#arena.subarray(start, start + this.#readBytes));
+      if (n < 0) {
+        const errno = lastErrno();
+        if (errno === Errno.EAGAIN) break;
+        if (errno === Errno.EINTR) continue;
+        throw new ErrnoError(`read ${this.name}`, errno);
+      }
+      if (n === 0) break;
+      if (n > this.#maxFrame) {
+        // tun silently truncates a frame to the read size, so a read that fills the extra byte
+        // was a longer frame (the kernel MTU was raised behind our back): drop it, counted.
+        this.stats.rxDrops++;
+        continue;
+      }
+      frames.push(this.#arena.subarray(start, start + n));
+      this.#offset = start + n;
+      this.stats.rxFrames++;
+      this.stats.rxBytes += n;
+    }
+    return frames;
+  }
+
+  write(frame: Uint8Array): boolean {
+    // A short or failed write (EAGAIN: device queue full; EIO/EINVAL: bad frame) is a drop.
+    if (!this.#closed && write(this.#fd, frame) === frame.length) {
+      this.stats.txFrames++;
+      this.stats.txBytes += frame.length;
+      return true;
+    }
+    this.stats.txDrops++;
+    return false;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true;
+    const pending = this.#pendingPoll;
+    if (pending !== undefined) {
+      // Adding 1 to the eventfd counter makes it readable, which ends the poll.
+      const one = new Uint8Array(8);
+      one[0] = 1;
+      write(this.#wakeFd, one);
+      await pending;
+    }
+    closeFd(this.#fd);
+    closeFd(this.#wakeFd);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

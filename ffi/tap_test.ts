@@ -1,0 +1,291 @@
+import assert from "node:assert/strict";
+import { createTestNamespace, type TestNamespace } from "../tests/helpers/netns.ts";
+import { ErrnoError } from "./errno.ts";
+import { getMac, getMtu, setIpv4Address, setLinkUp, setMtu } from "./netif.ts";
+import { withNetns } from "./netns.ts";
+import { openTap, type TapDevice } from "./tap.ts";
+
+/**
+ * ARP request (RFC 826) from the made-up stack 02:00:00:00:00:02 / 10.0.0.2 asking who has
+ * 10.0.0.1, in a broadcast Ethernet II frame. 42 bytes, no padding (a TAP needs none).
+ */
+// deno-fmt-ignore
+const ARP_REQUEST = new Uint8Array([
+  // Ethernet: destination broadcast, source 02:00:00:00:00:02, EtherType ARP
+  0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+  0x02, 0x00, 0x00, 0x00, 0x00, 0x02,
+  0x08, 0x06,
+  // ARP: hardware Ethernet (1), protocol IPv4 (0x0800), lengths 6 and 4, op request (1)
+  0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01,
+  // sender 02:00:00:00:00:02 10.0.0.2
+  0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x0a, 0x00, 0x00, 0x02,
+  // target 00:00:00:00:00:00 10.0.0.1
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x01,
+]);
+
+/** The request with the sender MAC ending in `low16` (Ethernet source and ARP sender both). */
+function arpRequestFrom(low16: number): Uint8Array {
+  const frame = ARP_REQUEST.slice();
+  for (const offset of [10, 26]) {
+    frame[offset] = low16 >> 8;
+    frame[offset + 1] = low16 & 0xff;
+  }
+  return frame;
+}
+
+/** Six bytes of a MAC held as a 48-bit number. */
+function macBytes(mac: number): number[] {
+  return [40, 32, 24, 16, 8, 0].map((shift) => Math.floor(mac / 2 ** shift) & 0xff);
+}
+
+/** Whether the frame is an ARP reply (EtherType 0x0806, op 2). */
+function isArpReply(frame: Uint8Array): boolean {
+  return frame.length >= 42 && frame[12] === 0x08 && frame[13] === 0x06 && frame[20] === 0 &&
+    frame[21] === 2;
+}
+
+/**
+ * Collects received frames accepted by `keep` until `enough` of them arrived. Fails after
+ * `timeoutMs` (the bound, not a synchronisation: the frames are awaited, not slept for).
+ */
+async function receiveFrames(
+  tap: TapDevice,
+  keep: (frame: Uint8Array) => boolean,
+  enough: number,
+  timeoutMs = 5000,
+): Promise<Uint8Array[]> {
+  const kept: Uint8Array[] = [];
+  const iterator = tap.receive();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  try {
+    while (kept.length < enough) {
+      const next = await Promise.race([iterator.next(), timeout]);
+      if (next === "timeout") {
+        throw new Error(`got ${kept.length}/${enough} frames in ${timeoutMs} ms`);
+      }
+      if (next.done) throw new Error("receive() ended early");
+      for (const frame of next.value) if (keep(frame)) kept.push(frame);
+    }
+    await iterator.return(); // release the receiver for the next call
+    return kept;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves like `promise`, or fails when it takes longer than `timeoutMs` (a bound only). */
+async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Opens gonet0 in `ns` as 10.0.0.1/24, up. */
+function openConfiguredTap(ns: TestNamespace, mtu?: number): TapDevice {
+  return withNetns(ns.name, () => {
+    const tap = openTap({ name: "gonet0", mtu });
+    setIpv4Address(tap.name, { address: 0x0a000001, prefixLength: 24 });
+    setLinkUp(tap.name, true);
+    return tap;
+  });
+}
+
+Deno.test("TAP carries an ARP request to the kernel and its reply back", async () => {
+  await using ns = await createTestNamespace();
+  const tap = openConfiguredTap(ns, 1400);
+  try {
+    assert.equal(tap.name, "gonet0");
+    assert.equal(tap.mtu, 1400);
+    assert.ok(tap.fd >= 0);
+    const out = await ns.run(["ip", "-j", "addr", "show", "dev", "gonet0"]);
+    const [link] = JSON.parse(out.stdout);
+    assert.equal(link.mtu, 1400);
+    assert.ok(link.flags.includes("UP"));
+    assert.ok(
+      link.addr_info.some((a: Record<string, unknown>) =>
+        a.family === "inet" && a.local === "10.0.0.1" && a.prefixlen === 24
+      ),
+    );
+
+    const tapMac = macBytes(withNetns(ns.name, () => getMac("gonet0")));
+    assert.equal(tapMac.map((b) => b.toString(16).padStart(2, "0")).join(":"), link.address);
+    assert.equal(tap.write(ARP_REQUEST), true);
+    assert.deepEqual(
+      [tap.stats.txFrames, tap.stats.txBytes, tap.stats.txDrops],
+      [1, 42, 0],
+    );
+
+    const [reply] = await receiveFrames(tap, isArpReply, 1);
+    // RFC 826 reply: swap sender and target, fill in the kernel's MAC, op 2, unicast to us.
+    const ourMac = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
+    // deno-fmt-ignore
+    const expected = [
+      ...ourMac, ...tapMac, 0x08, 0x06,
+      0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x02,
+      ...tapMac, 0x0a, 0x00, 0x00, 0x01,
+      ...ourMac, 0x0a, 0x00, 0x00, 0x02,
+    ];
+    assert.deepEqual([...reply], expected);
+    assert.ok(tap.stats.rxFrames >= 1);
+    assert.ok(tap.stats.rxWakeups >= 1);
+  } finally {
+    await tap.close();
+  }
+});
+
+Deno.test("received frames survive later reads and arena changes", async () => {
+  await using ns = await createTestNamespace();
+  const tap = openConfiguredTap(ns);
+  try {
+    // 7000 replies of 42 bytes are 294 000 bytes: more than one 256 KiB arena. Rounds of 100
+    // stay well below the TAP queue (txqueuelen 1000), so the kernel drops none.
+    const rounds = 70;
+    const perRound = 100;
+    const replies: Uint8Array[] = [];
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < perRound; i++) {
+        assert.equal(tap.write(arpRequestFrom(round * perRound + i)), true);
+      }
+      replies.push(...await receiveFrames(tap, isArpReply, perRound));
+    }
+    assert.equal(replies.length, rounds * perRound);
+    assert.ok(new Set(replies.map((f) => f.buffer)).size >= 2, "expected an arena change");
+    // Each reply still names the sender it answered (target MAC = the request's sender MAC).
+    const targets = replies.map((f) => (f[36] << 8) | f[37]).sort((a, b) => a - b);
+    assert.deepEqual(targets, Array.from({ length: rounds * perRound }, (_, i) => i));
+    assert.equal(tap.stats.txFrames, rounds * perRound);
+    assert.equal(tap.stats.txDrops, 0);
+    assert.ok(tap.stats.rxFrames >= rounds * perRound);
+  } finally {
+    await tap.close();
+  }
+});
+
+Deno.test("frames longer than MTU + 18 are dropped and counted, not truncated", async () => {
+  await using ns = await createTestNamespace();
+  const tap = openConfiguredTap(ns, 1400);
+  try {
+    // Raise the kernel side behind the device's back, and give 10.0.0.2 a static neighbour so
+    // the kernel sends the echo requests straight away instead of asking ARP first.
+    withNetns(ns.name, () => setMtu("gonet0", 9000));
+    const neigh = await ns.run(
+      ["ip", "neigh", "add", "10.0.0.2", "lladdr", "02:00:00:00:00:02", "dev", "gonet0"],
+    );
+    assert.equal(neigh.code, 0, neigh.stderr);
+    // 3000 bytes of ICMP data: a 3042-byte frame; then 10 bytes: a 52-byte frame. Nobody
+    // answers, so ping exits 1 after its 0.2 s wait.
+    for (const size of ["3000", "10"]) {
+      const ping = await ns.run(["ping", "-c", "1", "-W", "0.2", "-s", size, "10.0.0.2"]);
+      assert.equal(ping.code, 1, ping.stderr);
+    }
+    const isEcho = (f: Uint8Array) =>
+      f[12] === 0x08 && f[13] === 0x00 && f[23] === 1 && f[34] === 8;
+    const frames = await receiveFrames(tap, isEcho, 1);
+    assert.deepEqual(frames.map((f) => f.length), [52]);
+    assert.equal(tap.stats.rxDrops, 1);
+  } finally {
+    await tap.close();
+  }
+});
+
+Deno.test("close() is idempotent, ends receive(), removes the TAP; write() then fails", async () => {
+  await using ns = await createTestNamespace();
+  const tap = openConfiguredTap(ns);
+  const batches: Uint8Array[][] = [];
+  // A receiver parked in poll: close() must wake it through the eventfd.
+  const receiving = (async () => {
+    for await (const batch of tap.receive()) batches.push(batch);
+  })();
+  const first = tap.close();
+  assert.equal(tap.close(), first);
+  await within(Promise.all([first, receiving]), 2000, "close() and the receiver ending");
+  assert.equal(tap.fd, -1);
+
+  const show = await ns.run(["ip", "link", "show", "dev", "gonet0"]);
+  assert.notEqual(show.code, 0);
+  assert.match(show.stderr, /does not exist/);
+
+  assert.equal(tap.write(ARP_REQUEST), false);
+  assert.equal(tap.stats.txDrops, 1);
+  const after = tap.receive();
+  assert.deepEqual(await after.next(), { done: true, value: undefined });
+});
+
+Deno.test("openTap failures are typed ErrnoErrors", async () => {
+  await using ns = await createTestNamespace();
+  const held = withNetns(ns.name, () => openTap({ name: "gonet0" }));
+  try {
+    // A non-multiqueue TAP takes one fd only.
+    assert.throws(
+      () => withNetns(ns.name, () => openTap({ name: "gonet0" })),
+      (err: unknown) =>
+        err instanceof ErrnoError && err.code === "EBUSY" &&
+        err.message === "TUNSETIFF gonet0 failed: EBUSY (Device or resource busy)",
+    );
+  } finally {
+    await held.close();
+  }
+  withNetns(ns.name, () => {
+    // The name belongs to an interface that is not a TAP.
+    assert.throws(
+      () => openTap({ name: "lo" }),
+      (err: unknown) => err instanceof ErrnoError && err.code === "EINVAL",
+    );
+    // The kernel refuses '/' in interface names.
+    assert.throws(
+      () => openTap({ name: "bad/name" }),
+      (err: unknown) =>
+        err instanceof ErrnoError &&
+        err.message === "TUNSETIFF bad/name failed: EINVAL (Invalid argument)",
+    );
+    assert.throws(() => openTap({ name: "name-longer-than-15" }), RangeError);
+    assert.throws(() => openTap({ name: "gonet1", mtu: 20 }), RangeError);
+  });
+  // Failed opens leave nothing behind.
+  const out = await ns.run(["ip", "-j", "link", "show"]);
+  assert.deepEqual(JSON.parse(out.stdout).map((l: { ifname: string }) => l.ifname), ["lo"]);
+});
+
+Deno.test("openTap with %d takes a kernel-chosen name and the kernel MTU", async () => {
+  await using ns = await createTestNamespace();
+  const [a, b] = withNetns(ns.name, () => [openTap({ name: "gt%d" }), openTap({ name: "gt%d" })]);
+  try {
+    assert.deepEqual([a.name, b.name], ["gt0", "gt1"]);
+    assert.equal(a.mtu, 1500); // a new TAP starts at ETH_DATA_LEN
+    assert.equal(withNetns(ns.name, () => getMtu("gt1")), 1500);
+    // Only in the namespace: no interface of this (root) namespace has its MAC.
+    const mac = macBytes(withNetns(ns.name, () => getMac("gt0")))
+      .map((byte) => byte.toString(16).padStart(2, "0")).join(":");
+    const root = await new Deno.Command("ip", { args: ["-j", "link", "show"] }).output();
+    assert.equal(root.code, 0);
+    const rootMacs = JSON.parse(new TextDecoder().decode(root.stdout))
+      .map((l: { address?: string }) => l.address);
+    assert.ok(!rootMacs.includes(mac));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("only one receiver at a time", async () => {
+  await using ns = await createTestNamespace();
+  const tap = withNetns(ns.name, () => openTap({ name: "gonet0" }));
+  try {
+    const first = tap.receive();
+    const pending = first.next(); // now parked in poll
+    await assert.rejects(() => tap.receive().next(), /already has a receiver/);
+    await within(tap.close(), 2000, "close()");
+    assert.deepEqual(await pending, { done: true, value: undefined });
+  } finally {
+    await tap.close();
+  }
+});

@@ -1,0 +1,63 @@
+/**
+ * gonet: a user-space TCP/IP stack for Deno, in the CSP style of GoNet.
+ *
+ * The API mirrors Deno's own networking: `stack.listenDatagram()` returns a socket shaped like
+ * `Deno.DatagramConn`; `Deno.errors.*` report failures.
+ *
+ * @example Two stacks in one process, joined by an in-memory cable
+ * ```ts
+ * import { createMemoryLinkPair, parseIpv4, parseIpv4Cidr, Stack } from "./mod.ts";
+ *
+ * const [a, b] = createMemoryLinkPair();
+ * await using left = Stack.create({ link: a, address: parseIpv4Cidr("10.0.0.1/24")! });
+ * await using right = Stack.create({ link: b, address: parseIpv4Cidr("10.0.0.2/24")! });
+ * const socket = right.listenDatagram({ port: 7 });
+ * const client = left.listenDatagram();
+ * await client.send(new TextEncoder().encode("hi"), { hostname: "10.0.0.2", port: 7 });
+ * const [data, from] = await socket.receive();
+ * ```
+ *
+ * @example A stack on a TAP device (root, inside a network namespace you own)
+ * ```ts
+ * import { openTap, parseIpv4Cidr, setIpv4Address, setLinkUp, Stack } from "./mod.ts";
+ *
+ * const tap = openTap({ name: "gonet0", mtu: 1500 });
+ * setIpv4Address("gonet0", parseIpv4Cidr("10.0.0.1/24")!);
+ * setLinkUp("gonet0", true);
+ * await using stack = Stack.create({ link: tap, address: parseIpv4Cidr("10.0.0.2/24")! });
+ * const result = await stack.ping({ destination: 0x0a000001, identifier: 1, sequence: 1 });
+ * ```
+ * @module
+ */
+
+export { Stack, type StackOptions, type StackStats } from "./stack/stack.ts";
+export type { EchoReply, EchoRequest, EchoResult } from "./stack/icmp/layer.ts";
+export type { ListenDatagramOptions, UdpSocket } from "./stack/udp/layer.ts";
+export type { NetAddr } from "./stack/net_addr.ts";
+export type { ArpEntry } from "./stack/arp/cache.ts";
+export {
+  formatIpv4,
+  formatIpv4Cidr,
+  formatMac,
+  type Ipv4Addr,
+  type Ipv4Cidr,
+  type MacAddr,
+  parseIpv4,
+  parseIpv4Cidr,
+  parseMac,
+} from "./stack/wire/addr.ts";
+export {
+  type Clock,
+  ManualClock,
+  type Random,
+  SeededRandom,
+  systemClock,
+  systemRandom,
+} from "./stack/clock.ts";
+export type { LinkDevice, LinkStats } from "./stack/link/link.ts";
+export { createMemoryLinkPair, type MemoryLinkOptions } from "./stack/link/memory.ts";
+export { type FaultOptions, FaultyLink } from "./stack/link/faults.ts";
+export { type ByteSink, PcapLink, PcapWriter } from "./stack/link/pcap.ts";
+export { openTap, type TapDevice, type TapOptions } from "./ffi/tap.ts";
+export { setIpv4Address, setLinkUp, setMtu } from "./ffi/netif.ts";
+export { withNetns } from "./ffi/netns.ts";

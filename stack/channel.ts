@@ -1,0 +1,166 @@
+/**
+ * The CSP channel every dealer reads from: a bounded FIFO queue that is async-iterable.
+ *
+ * Full-channel policy, chosen by the sender:
+ * - {@link Channel.trySend} never waits: when the queue is full (or closed) the item is dropped and
+ *   counted in {@link Channel.drops}. Ingress from the wire uses it, like a NIC ring that overflows.
+ * - {@link Channel.send} waits for room: user requests use it, so a fast producer is slowed down
+ *   (backpressure) instead of losing data.
+ *
+ * A receiver takes one item per `await` with `for await (const x of ch)`, or everything queued at
+ * once with `for await (const batch of ch.batches())`, which is how dealers amortise the cost of a
+ * wakeup over all the packets that arrived meanwhile.
+ * @module
+ */
+
+/** Thrown by {@link Channel.send} on a closed channel. */
+export class ChannelClosedError extends Error {
+  /** Creates the error naming the channel. */
+  constructor(name: string) {
+    super(`Cannot send: channel ${name} is closed`);
+    this.name = "ChannelClosedError";
+  }
+}
+
+/**
+ * A bounded, closable, async-iterable FIFO channel.
+ * @example
+ * ```ts
+ * const ch = new Channel<number>(16, "numbers");
+ * ch.trySend(1);
+ * ch.close();
+ * for await (const n of ch) console.log(n); // 1
+ * ```
+ */
+export class Channel<T> implements AsyncIterable<T> {
+  /** Name used in errors and counters. */
+  readonly name: string;
+  /** Maximum number of queued items. */
+  readonly capacity: number;
+  #items: T[] = [];
+  #head = 0;
+  #closed = false;
+  #drops = 0;
+  #receiver: (() => void) | undefined;
+  #senders: (() => void)[] = [];
+
+  /** Creates a channel holding at most `capacity` items. */
+  constructor(capacity: number, name = "channel") {
+    if (!(capacity >= 1)) throw new RangeError(`Channel capacity must be >= 1, got ${capacity}`);
+    this.capacity = capacity;
+    this.name = name;
+  }
+
+  /** Items currently queued. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Items refused by {@link trySend} because the channel was full or closed. */
+  get drops(): number {
+    return this.#drops;
+  }
+
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Queues `item` if there is room; otherwise drops it, counts the drop and returns false. */
+  trySend(item: T): boolean {
+    if (this.#closed || this.length >= this.capacity) {
+      this.#drops++;
+      return false;
+    }
+    this.#items.push(item);
+    this.#wakeReceiver();
+    return true;
+  }
+
+  /** Queues `item`, waiting while the channel is full. Throws {@link ChannelClosedError} if closed. */
+  async send(item: T): Promise<void> {
+    while (!this.#closed && this.length >= this.capacity) {
+      await new Promise<void>((resolve) => this.#senders.push(resolve));
+    }
+    if (this.#closed) throw new ChannelClosedError(this.name);
+    this.#items.push(item);
+    this.#wakeReceiver();
+  }
+
+  /** Takes every queued item without waiting (possibly none). */
+  drain(): T[] {
+    if (this.length === 0) return [];
+    const out = this.#head === 0 ? this.#items : this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    this.#wakeSenders();
+    return out;
+  }
+
+  /** Waits for at least one item and returns it, or `undefined` once closed and empty. */
+  async receive(): Promise<T | undefined> {
+    while (this.length === 0) {
+      if (this.#closed) return undefined;
+      await this.#waitForItems();
+    }
+    const item = this.#items[this.#head];
+    this.#items[this.#head] = undefined as T;
+    this.#head++;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#wakeSenders();
+    return item;
+  }
+
+  /** Yields everything queued at each wakeup as one array, until closed and empty. */
+  async *batches(): AsyncGenerator<T[]> {
+    for (;;) {
+      while (this.length === 0) {
+        if (this.#closed) return;
+        await this.#waitForItems();
+      }
+      yield this.drain();
+    }
+  }
+
+  /** Yields items one by one until closed and empty. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    for (;;) {
+      const item = await this.receive();
+      if (item === undefined && this.#closed && this.length === 0) return;
+      yield item as T;
+    }
+  }
+
+  /** Closes the channel: queued items can still be received, new sends fail. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wakeReceiver();
+    this.#wakeSenders();
+  }
+
+  #waitForItems(): Promise<void> {
+    return new Promise<void>((resolve) => this.#receiver = resolve);
+  }
+
+  #wakeReceiver(): void {
+    const wake = this.#receiver;
+    if (wake) {
+      this.#receiver = undefined;
+      wake();
+    }
+  }
+
+  #wakeSenders(): void {
+    if (this.#senders.length === 0) return;
+    const senders = this.#senders;
+    this.#senders = [];
+    for (const wake of senders) wake();
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The Ethernet dealer: reads frame batches from the link, keeps frames addressed to our MAC or to
+ * broadcast, and hands each payload to the channel bound to its EtherType (ARP 0x0806, IPv4
+ * 0x0800), like the paper's Ethernet read-manager. Egress is a direct call: the layer above builds
+ * the frame with 14 bytes of headroom and {@link EthernetLayer.transmit} fills the header in place.
+ * @module
+ */
+
+import type { Channel } from "../channel.ts";
+import { countDrop, type DropCounts } from "../counters.ts";
+import type { LinkDevice } from "../link/link.ts";
+import { MAC_BROADCAST, type MacAddr, readMac, writeMac } from "../wire/addr.ts";
+import {
+  ETHERNET_ETHERTYPE_OFFSET,
+  ETHERNET_HEADER_BYTES,
+  ETHERNET_MIN_FRAME_BYTES,
+} from "../wire/ethernet.ts";
+
+/** Counters of the Ethernet layer. */
+export interface EthernetStats {
+  /** Frames accepted and delivered to a bound channel. */
+  rxFrames: number;
+  /** Frames transmitted. */
+  txFrames: number;
+  /** Frames dropped, by reason (`truncated`, `not-for-us`, `unknown-ethertype`, `inbox-full`). */
+  drops: DropCounts;
+}
+
+/** Frame bytes an upper layer hands down: `frame[14..]` is the payload, `frame[0..14]` is free. */
+export type OutgoingFrame = Uint8Array;
+
+/** The Ethernet layer of one interface. */
+export class EthernetLayer {
+  /** Our MAC address. */
+  readonly mac: MacAddr;
+  /** Counters. */
+  readonly stats: EthernetStats = { rxFrames: 0, txFrames: 0, drops: {} };
+  readonly #link: LinkDevice;
+  readonly #bindings = new Map<number, Channel<Uint8Array>>();
+  readonly #padding = new Uint8Array(ETHERNET_MIN_FRAME_BYTES);
+
+  /** Creates the layer for `link` with our `mac`. */
+  constructor(link: LinkDevice, mac: MacAddr) {
+    this.#link = link;
+    this.mac = mac;
+  }
+
+  /** Routes payloads of `etherType` to `channel` (ingress drops when it is full). */
+  bind(etherType: number, channel: Channel<Uint8Array>): void {
+    this.#bindings.set(etherType, channel);
+  }
+
+  /** The dealer loop: runs until the link stops delivering frames. */
+  async run(): Promise<void> {
+    for await (const batch of this.#link.receive()) {
+      for (const frame of batch) this.#deliver(frame);
+    }
+  }
+
+  #deliver(frame: Uint8Array): void {
+    const drops = this.stats.drops;
+    if (frame.length < ETHERNET_HEADER_BYTES) return countDrop(drops, "truncated");
+    const destination = readMac(frame, 0);
+    if (destination !== this.mac && destination !== MAC_BROADCAST) {
+      return countDrop(drops, "not-for-us");
+    }
+    const etherType = (frame[ETHERNET_ETHERTYPE_OFFSET] << 8) |
+      frame[ETHERNET_ETHERTYPE_OFFSET + 1];
+    const channel = this.#bindings.get(etherType);
+    if (!channel) return countDrop(drops, "unknown-ethertype");
+    if (!channel.trySend(frame.subarray(ETHERNET_HEADER_BYTES))) {
+      return countDrop(drops, "inbox-full");
+    }
+    this.stats.rxFrames++;
+  }
+
+  /**
+   * Fills the header of `frame` (destination, our source MAC, `etherType`) and writes it to the
+   * link. Short frames are padded to the 60-byte minimum. Returns false when the link dropped it.
+   */
+  transmit(frame: OutgoingFrame, destination: MacAddr, etherType: number): boolean {
+    writeMac(frame, 0, destination);
+    writeMac(frame, 6, this.mac);
+    frame[ETHERNET_ETHERTYPE_OFFSET] = etherType >>> 8;
+    frame[ETHERNET_ETHERTYPE_OFFSET + 1] = etherType;
+    let out = frame;
+    if (frame.length < ETHERNET_MIN_FRAME_BYTES) {
+      out = this.#padding.fill(0);
+      out.set(frame);
+    }
+    if (!this.#link.write(out)) return false;
+    this.stats.txFrames++;
+    return true;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * A fault injector that wraps any {@link LinkDevice} and, with seeded probabilities, drops,
+ * duplicates, reorders or corrupts frames in both directions. It stands in for `netem`, which this
+ * kernel lacks, and makes loss tests over the in-memory pair repeatable.
+ * @module
+ */
+
+import type { Random } from "../clock.ts";
+import type { LinkDevice, LinkStats } from "./link.ts";
+
+/** Probabilities (0..1) of each fault, applied independently to every frame. */
+export interface FaultOptions {
+  /** Probability that a frame is lost. */
+  drop?: number;
+  /** Probability that a frame is delivered twice. */
+  duplicate?: number;
+  /** Probability that a frame is held back and delivered after the next one. */
+  reorder?: number;
+  /** Probability that one random byte of the frame is flipped. */
+  corrupt?: number;
+}
+
+/** Counters of injected faults. */
+export interface FaultStats {
+  /** Frames dropped. */
+  dropped: number;
+  /** Extra copies delivered. */
+  duplicated: number;
+  /** Frames delivered out of order. */
+  reordered: number;
+  /** Frames with a flipped byte. */
+  corrupted: number;
+}
+
+/** Validates that every probability is a number in [0, 1]; throws a RangeError naming the flag. */
+export function validateFaultOptions(options: FaultOptions): void {
+  for (const [name, p] of Object.entries(options)) {
+    if (p !== undefined && !(typeof p === "number" && p >= 0 && p <= 1)) {
+      throw new RangeError(`Invalid ${name} probability: ${p} (expected a number from 0 to 1)`);
+    }
+  }
+}
+
+/** A {@link LinkDevice} that injects faults on the way in and on the way out. */
+export class FaultyLink implements LinkDevice {
+  readonly #inner: LinkDevice;
+  readonly #options: Required<FaultOptions>;
+  readonly #random: Random;
+  #heldTx: Uint8Array | undefined;
+  /** Counters of what was injected, both directions together. */
+  readonly faults: FaultStats = { dropped: 0, duplicated: 0, reordered: 0, corrupted: 0 };
+
+  /** Wraps `inner`; all randomness comes from `random` (seed it for repeatable runs). */
+  constructor(inner: LinkDevice, options: FaultOptions, random: Random) {
+    validateFaultOptions(options);
+    this.#inner = inner;
+    this.#options = {
+      drop: options.drop ?? 0,
+      duplicate: options.duplicate ?? 0,
+      reorder: options.reorder ?? 0,
+      corrupt: options.corrupt ?? 0,
+    };
+    this.#random = random;
+  }
+
+  /** The wrapped device's name. */
+  get name(): string {
+    return this.#inner.name;
+  }
+
+  /** The wrapped device's MTU. */
+  get mtu(): number {
+    return this.#inner.mtu;
+  }
+
+  /** The wrapped device's counters. */
+  get stats(): LinkStats {
+    return this.#inner.stats;
+  }
+
+  /** Received batches after faults are applied. */
+  async *receive(): AsyncGenerator<Uint8Array[]> {
+    let held: Uint8Array | undefined;
+    for await (const batch of this.#inner.receive()) {
+      const out: Uint8Array[] = [];
+      for (const frame of batch) {
+        held = this.#apply(frame, held, (f) => out.push(f));
+      }
+      if (out.length > 0) yield out;
+    }
+    if (held) yield [held];
+  }
+
+  /** Writes `frame` after faults are applied. */
+  write(frame: Uint8Array): boolean {
+    let ok = true;
+    this.#heldTx = this.#apply(frame.slice(), this.#heldTx, (f) => {
+      ok = this.#inner.write(f) && ok;
+    });
+    return ok;
+  }
+
+  /** Closes the wrapped device. */
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  #chance(p: number): boolean {
+    return p > 0 && this.#random.nextU32() / 0x1_0000_0000 < p;
+  }
+
+  /** Applies faults to one frame; returns the frame now held back for reordering, if any. */
+  #apply(
+    frame: Uint8Array,
+    held: Uint8Array | undefined,
+    deliver: (frame: Uint8Array) => void,
+  ): Uint8Array | undefined {
+    if (this.#chance(this.#options.drop)) {
+      this.faults.dropped++;
+      return held;
+    }
+    if (this.#chance(this.#options.corrupt) && frame.length > 0) {
+      const at = this.#random.nextU32() % frame.length;
+      frame[at] ^= 1 + (this.#random.nextU32() % 255);
+      this.faults.corrupted++;
+    }
+    if (!held && this.#chance(this.#options.reorder)) {
+      this.faults.reordered++;
+      return frame;
+    }
+    deliver(frame);
+    if (this.#chance(this.#options.duplicate)) {
+      this.faults.duplicated++;
+      deliver(frame.slice());
+    }
+    if (held) deliver(held);
+    return undefined;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The narrow interface between the stack and whatever moves Ethernet frames: a TAP device, an
+ * in-memory pair, or a wrapper (fault injection, pcap, tracing) around either.
+ * @module
+ */
+
+/** Counters every link keeps. */
+export interface LinkStats {
+  /** Frames handed up to the stack. */
+  rxFrames: number;
+  /** Bytes handed up to the stack. */
+  rxBytes: number;
+  /** Frames accepted for transmission. */
+  txFrames: number;
+  /** Bytes accepted for transmission. */
+  txBytes: number;
+  /** Frames the device refused or lost on transmit (queue full, I/O error). */
+  txDrops: number;
+}
+
+/**
+ * A device that carries whole Ethernet II frames (no preamble, no FCS).
+ *
+ * Buffer ownership: a frame yielded by {@link receive} belongs to the receiver, which may keep or
+ * modify it; the device never reuses its memory. A frame passed to {@link write} is copied (or
+ * written out) before `write` returns, so the caller may reuse its buffer right away.
+ */
+export interface LinkDevice {
+  /** Device name, e.g. `gonet0`. */
+  readonly name: string;
+  /** The largest IP packet a frame can carry (the Ethernet payload size), e.g. 1500. */
+  readonly mtu: number;
+  /** Counters, updated in place. */
+  readonly stats: LinkStats;
+  /**
+   * Received frames in batches: each batch holds every frame that was ready at one wakeup. The
+   * iteration ends when the device is closed. Only one consumer may iterate.
+   */
+  receive(): AsyncIterable<Uint8Array[]>;
+  /** Sends one frame without waiting. Returns false (and counts a drop) when it was not sent. */
+  write(frame: Uint8Array): boolean;
+  /** Stops receiving and releases the device. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Fresh zeroed counters. */
+export function newLinkStats(): LinkStats {
+  return { rxFrames: 0, rxBytes: 0, txFrames: 0, txBytes: 0, txDrops: 0 };
+}

@@ -1,0 +1,1348 @@
+/**
+ * The TCP control block: one connection's state machine, sans I/O (RFC 9293 §3.3, §3.10).
+ *
+ * A {@link Tcb} takes time as an argument and never touches channels, sockets or timers. Its
+ * inputs are segments ({@link Tcb.onSegment}), expired deadlines ({@link Tcb.onTimer}) and user
+ * calls (write, read, closeWrite, close, abort); its outputs are segments queued for
+ * {@link Tcb.takeOutput} and the next deadline from {@link Tcb.nextDeadline}. The dealer in
+ * `layer.ts` does the I/O around it.
+ *
+ * Implemented here: the full state machine with simultaneous open and close (RFC 9293 §3.5,
+ * §3.6), segment arrival rules (§3.10.7), RST and SYN hardening with challenge ACKs (RFC 5961
+ * §3-§5), window scaling, timestamps and PAWS (RFC 7323), SACK blocks and SACK-based loss
+ * recovery (RFC 2018, RFC 6675), RTO (RFC 6298), delayed ACKs (RFC 5681 §4.2, RFC 9293
+ * §3.8.6.3), Nagle and sender/receiver SWS avoidance (RFC 9293 §3.7.4, §3.8.6.2), zero-window
+ * probing (§3.8.6.1), keepalive (§3.8.4), fast retransmit / NewReno fast recovery (RFC 5681 §3.2,
+ * RFC 6582), and pluggable window growth (NewReno or CUBIC, RFC 9438).
+ * @module
+ */
+
+import { type SackBlock, TcpFlags, type TcpOptions } from "../wire/tcp.ts";
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from "../wire/seq.ts";
+import { Cubic } from "./congestion/cubic.ts";
+import { NewReno } from "./congestion/newreno.ts";
+import type { CongestionAlgorithm, CongestionControl } from "./congestion/types.ts";
+import { DEFAULT_IPV4_MSS, effectiveSendMss, MAX_WINDOW_SHIFT, windowShiftFor } from "./options.ts";
+import { RecvBuffer } from "./recv_buffer.ts";
+import { RtoEstimator } from "./rto.ts";
+import { SackScoreboard } from "./sack.ts";
+import { SendBuffer } from "./send_buffer.ts";
+import { canReceiveData, canSendData, TcpState } from "./state.ts";
+
+/** Tunables of one connection. Defaults are in {@link DEFAULT_TCB_CONFIG}. */
+export interface TcbConfig {
+  /** MSS we announce (from the MTU). */
+  mss: number;
+  /** Send buffer size in bytes. */
+  sendBufferBytes: number;
+  /** Receive buffer size in bytes (the most we advertise). */
+  recvBufferBytes: number;
+  /** Cap on out-of-order bytes held for reassembly. */
+  maxOutOfOrderBytes: number;
+  /** Offer window scaling (RFC 7323 §2). */
+  windowScaling: boolean;
+  /** Offer timestamps (RFC 7323 §3). */
+  timestamps: boolean;
+  /** Offer SACK (RFC 2018). */
+  sack: boolean;
+  /** Congestion-control algorithm. */
+  congestion: CongestionAlgorithm;
+  /** RTO before the first RTT sample (RFC 6298 §2.1). */
+  initialRtoMs: number;
+  /** Lowest RTO. */
+  minRtoMs: number;
+  /** Highest RTO (RFC 6298 §2.5). */
+  maxRtoMs: number;
+  /** Retransmissions of data or FIN before giving up with a timeout (RFC 9293 §3.8.3 R2). */
+  maxRetries: number;
+  /** Retransmissions of a SYN or SYN-ACK before giving up (R2 for SYN). */
+  synRetries: number;
+  /** Delayed-ACK timeout; 0 acknowledges every segment at once (RFC 9293 §3.8.6.3: < 500 ms). */
+  delayedAckMs: number;
+  /** TIME-WAIT duration, 2*MSL (RFC 9293 §3.4.2). */
+  timeWaitMs: number;
+  /** How long an orphaned (fully closed) connection may sit in FIN-WAIT-2. */
+  finWait2TimeoutMs: number;
+  /** Disable Nagle's algorithm (RFC 1122 §4.2.3.4). */
+  noDelay: boolean;
+  /** Send keepalives (RFC 9293 §3.8.4). */
+  keepAlive: boolean;
+  /** Idle time before the first keepalive (RFC 1122 §4.2.3.6: >= 2 h by default). */
+  keepAliveIdleMs: number;
+  /** Interval between unanswered keepalives. */
+  keepAliveIntervalMs: number;
+  /** Unanswered keepalives before the connection times out. */
+  keepAliveProbes: number;
+  /** Challenge ACKs allowed per second (RFC 5961 §7). */
+  challengeAckLimit: number;
+}
+
+/** Defaults: Linux-like buffers and timers, 2*MSL = 60 s, CUBIC. */
+export const DEFAULT_TCB_CONFIG: TcbConfig = {
+  mss: 1460,
+  sendBufferBytes: 256 * 1024,
+  recvBufferBytes: 256 * 1024,
+  maxOutOfOrderBytes: 256 * 1024,
+  windowScaling: true,
+  timestamps: true,
+  sack: true,
+  congestion: "cubic",
+  initialRtoMs: 1000,
+  minRtoMs: 200,
+  maxRtoMs: 60_000,
+  maxRetries: 12,
+  synRetries: 6,
+  delayedAckMs: 40,
+  timeWaitMs: 60_000,
+  finWait2TimeoutMs: 60_000,
+  noDelay: false,
+  keepAlive: false,
+  keepAliveIdleMs: 7_200_000,
+  keepAliveIntervalMs: 75_000,
+  keepAliveProbes: 9,
+  challengeAckLimit: 100,
+};
+
+/** The fields of an incoming segment the TCB reads (a parsed `TcpSegment` fits). */
+export interface InSegment {
+  /** Sequence number. */
+  readonly seq: number;
+  /** Acknowledgment number. */
+  readonly ack: number;
+  /** Flag bits. */
+  readonly flags: number;
+  /** Window field as on the wire (unscaled). */
+  readonly window: number;
+  /** Parsed options. */
+  readonly options: TcpOptions;
+  /** Data. */
+  readonly payload: Uint8Array;
+}
+
+/** A segment for the dealer to encode and send (ports and addresses come from the connection). */
+export interface OutSegment {
+  /** Sequence number. */
+  seq: number;
+  /** Acknowledgment number (0 without ACK). */
+  ack: number;
+  /** Flag bits. */
+  flags: number;
+  /** Window field, already scaled. */
+  window: number;
+  /** Options to send. */
+  options?: TcpOptions;
+  /** Data. */
+  payload: Uint8Array;
+}
+
+/** Why a connection failed. */
+export type TcpError = "refused" | "reset" | "timeout";
+
+/** Counters a TCB adds to (shared by all connections of a layer). */
+export interface TcbCounters {
+  /** Segments sent again (RTO, fast retransmit, recovery). */
+  retransmissions: number;
+  /** Fast retransmits (entries into loss recovery). */
+  fastRetransmits: number;
+  /** RTO expiries. */
+  timeouts: number;
+  /** Duplicate ACKs received. */
+  duplicateAcks: number;
+  /** Challenge ACKs sent (RFC 5961). */
+  challengeAcks: number;
+  /** Segments dropped by PAWS (RFC 7323 §5). */
+  pawsDrops: number;
+  /** Unacceptable segments (outside the window) answered with an ACK. */
+  outOfWindow: number;
+  /** Out-of-order segments dropped because the reassembly cap was reached. */
+  outOfOrderDrops: number;
+  /** Zero-window probes sent. */
+  windowProbes: number;
+  /** Keepalive probes sent. */
+  keepAliveProbes: number;
+}
+
+/** A fresh zeroed {@link TcbCounters}. */
+export function newTcbCounters(): TcbCounters {
+  return {
+    retransmissions: 0,
+    fastRetransmits: 0,
+    timeouts: 0,
+    duplicateAcks: 0,
+    challengeAcks: 0,
+    pawsDrops: 0,
+    outOfWindow: 0,
+    outOfOrderDrops: 0,
+    windowProbes: 0,
+    keepAliveProbes: 0,
+  };
+}
+
+/** RFC 5681 §3.2: the duplicate-ACK threshold. */
+const DUP_THRESH = 3;
+/** RFC 7323 §5.5: timestamps older than 24 days are not trusted for PAWS. */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The RST to answer a segment that reached no connection (RFC 9293 §3.10.7.1, CLOSED state):
+ * none for a RST; `<SEQ=SEG.ACK><CTL=RST>` if it had ACK; else
+ * `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`.
+ */
+export function resetFor(seg: InSegment): OutSegment | undefined {
+  if (seg.flags & TcpFlags.RST) return undefined;
+  if (seg.flags & TcpFlags.ACK) {
+    return { seq: seg.ack, ack: 0, flags: TcpFlags.RST, window: 0, payload: EMPTY };
+  }
+  const len = seg.payload.length + (seg.flags & TcpFlags.SYN ? 1 : 0) +
+    (seg.flags & TcpFlags.FIN ? 1 : 0);
+  return {
+    seq: 0,
+    ack: seqAdd(seg.seq, len),
+    flags: TcpFlags.RST | TcpFlags.ACK,
+    window: 0,
+    payload: EMPTY,
+  };
+}
+
+/** Per-connection parameters chosen by the dealer. */
+export interface TcbInit {
+  /** Initial send sequence number (RFC 6528). */
+  iss: number;
+  /** Offset added to the clock for our TSval (RFC 7323 §5.4 recommends a random one). */
+  tsOffset: number;
+  /** Counters to add to. */
+  counters: TcbCounters;
+}
+
+/** One TCP connection's state machine. See the module documentation. */
+export class Tcb {
+  /** Current state. */
+  state: TcpState = TcpState.Closed;
+  /** Set when the connection failed. */
+  error: TcpError | undefined;
+  /** The configuration in force. */
+  readonly config: TcbConfig;
+  /** Initial send sequence number. */
+  readonly iss: number;
+  /** Initial receive sequence number. */
+  irs = 0;
+  /** Oldest unacknowledged sequence number. */
+  sndUna: number;
+  /** Next sequence number to send. */
+  sndNxt: number;
+  /** Highest sequence number sent plus one (SND.MAX). */
+  sndMax: number;
+  /** Peer's window in bytes (scaled). */
+  sndWnd = 0;
+  /** Largest window the peer ever offered (RFC 5961 MAX.SND.WND). */
+  maxSndWnd = 0;
+  /** Next sequence number expected. */
+  rcvNxt = 0;
+  /** Shift applied to the peer's window field (RFC 7323). */
+  sndShift = 0;
+  /** Shift applied to our window field. */
+  rcvShift = 0;
+  /** Timestamps negotiated. */
+  tsEnabled = false;
+  /** SACK negotiated. */
+  sackEnabled = false;
+  /** Largest data payload per segment. */
+  sendMss = DEFAULT_IPV4_MSS;
+  /** The congestion controller. */
+  readonly cc: CongestionControl;
+  /** The RTO estimator. */
+  readonly rto: RtoEstimator;
+  /** Whether fast recovery is in progress. */
+  inRecovery = false;
+
+  #now = 0;
+  #sndWl1 = 0;
+  #sndWl2 = 0;
+  #send: SendBuffer;
+  #sndBufSeq: number;
+  #finQueued = false;
+  #recv: RecvBuffer;
+  #rcvAdvEdge = 0;
+  #peerFinSeq: number | undefined;
+  #eof = false;
+  #peerMss = DEFAULT_IPV4_MSS;
+  #tsOffset: number;
+  #tsRecent = 0;
+  #tsRecentAt = 0;
+  #lastAckSent = 0;
+  #synOptions: TcpOptions = {};
+  #dupAcks = 0;
+  #recover: number;
+  #sack = new SackScoreboard();
+  #highRxt: number;
+  #retries = 0;
+  #rtoAt: number | undefined;
+  #rttSeq: number | undefined;
+  #rttSentAt = 0;
+  #ackPending = false;
+  #ackNow = false;
+  #unackedSegments = 0;
+  #delackAt: number | undefined;
+  #persistAt: number | undefined;
+  #persistBackoff = 0;
+  #timeWaitAt: number | undefined;
+  #finWait2At: number | undefined;
+  #keepAliveAt: number | undefined;
+  #keepAliveSent = 0;
+  #userClosed = false;
+  #challengeWindowStart = 0;
+  #challengeCount = 0;
+  #out: OutSegment[] = [];
+  #counters: TcbCounters;
+
+  /** Creates a CLOSED control block; call {@link openActive} or {@link openPassive}. */
+  constructor(config: TcbConfig, init: TcbInit) {
+    this.config = config;
+    this.iss = init.iss >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.sndMax = this.iss;
+    this.#sndBufSeq = seqAdd(this.iss, 1);
+    this.#recover = this.iss;
+    this.#highRxt = this.iss;
+    this.#tsOffset = init.tsOffset >>> 0;
+    this.#counters = init.counters;
+    this.#send = new SendBuffer(config.sendBufferBytes);
+    this.#recv = new RecvBuffer(config.maxOutOfOrderBytes);
+    this.rto = new RtoEstimator(config);
+    this.cc = config.congestion === "newreno" ? new NewReno(config.mss) : new Cubic(config.mss);
+    this.rcvShift = config.windowScaling ? windowShiftFor(config.recvBufferBytes) : 0;
+  }
+
+  // ---------------------------------------------------------------- user-visible state
+
+  /** Bytes ready for {@link read}. */
+  get readableBytes(): number {
+    return this.#recv.readyBytes;
+  }
+
+  /** The peer's FIN was received and every byte before it was read. */
+  get eof(): boolean {
+    return this.#eof && this.#recv.readyBytes === 0;
+  }
+
+  /** The peer's FIN has been received (data may still be waiting to be read). */
+  get finReceived(): boolean {
+    return this.#eof;
+  }
+
+  /** Room in the send buffer. */
+  get writableBytes(): number {
+    return this.#send.free;
+  }
+
+  /** Bytes written but not yet acknowledged. */
+  get unacknowledgedBytes(): number {
+    return this.#send.length;
+  }
+
+  /** Whether our FIN is queued (closeWrite or close was called). */
+  get finQueued(): boolean {
+    return this.#finQueued;
+  }
+
+  /** Whether the state machine reached CLOSED (after having been opened). */
+  get closed(): boolean {
+    return this.state === TcpState.Closed;
+  }
+
+  /** Whether {@link close} was called (the user let go of the connection). */
+  get userClosed(): boolean {
+    return this.#userClosed;
+  }
+
+  /** Toggles Nagle's algorithm off (`true`) or on. */
+  setNoDelay(on: boolean, nowMs: number): void {
+    this.config.noDelay = on;
+    this.#enter(nowMs);
+    this.#output();
+  }
+
+  /** Toggles keepalives. */
+  setKeepAlive(on: boolean, nowMs: number): void {
+    this.config.keepAlive = on;
+    this.#enter(nowMs);
+    this.#keepAliveAt = on ? this.#now + this.config.keepAliveIdleMs : undefined;
+    this.#keepAliveSent = 0;
+  }
+
+  // ---------------------------------------------------------------- opening
+
+  /** Active OPEN (RFC 9293 §3.10.1): send a SYN and enter SYN-SENT. */
+  openActive(nowMs: number): void {
+    this.#enter(nowMs);
+    this.state = TcpState.SynSent;
+    this.#synOptions = {
+      mss: this.config.mss,
+      windowScale: this.config.windowScaling ? this.rcvShift : undefined,
+      sackPermitted: this.config.sack || undefined,
+    };
+    this.#sendSyn();
+  }
+
+  /**
+   * Passive open from a SYN that reached a listener (RFC 9293 §3.10.7.2): record the peer's
+   * options, send SYN-ACK and enter SYN-RECEIVED.
+   */
+  openPassive(syn: InSegment, nowMs: number): void {
+    this.#enter(nowMs);
+    this.state = TcpState.SynReceived;
+    this.irs = syn.seq;
+    this.rcvNxt = seqAdd(syn.seq, 1);
+    const o = syn.options;
+    // RFC 7323 §2.2: scaling only when both SYNs carry the option.
+    const ws = this.config.windowScaling && o.windowScale !== undefined;
+    this.sndShift = ws ? Math.min(MAX_WINDOW_SHIFT, o.windowScale!) : 0;
+    if (!ws) this.rcvShift = 0;
+    this.tsEnabled = this.config.timestamps && o.timestamps !== undefined;
+    if (this.tsEnabled) {
+      this.#tsRecent = o.timestamps!.value;
+      this.#tsRecentAt = nowMs;
+    }
+    this.sackEnabled = this.config.sack && o.sackPermitted === true;
+    this.#peerMss = o.mss ?? DEFAULT_IPV4_MSS;
+    this.#setSendMss();
+    // The SYN's window is never scaled (RFC 7323 §2.2).
+    this.sndWnd = syn.window;
+    this.maxSndWnd = syn.window;
+    this.#sndWl1 = syn.seq;
+    this.#synOptions = {
+      mss: this.config.mss,
+      windowScale: ws ? this.rcvShift : undefined,
+      sackPermitted: this.sackEnabled || undefined,
+    };
+    this.#sendSyn();
+  }
+
+  #sendSyn(): void {
+    const ack = this.state === TcpState.SynReceived;
+    const options: TcpOptions = { ...this.#synOptions };
+    if (options.windowScale === undefined) delete options.windowScale;
+    if (options.sackPermitted === undefined) delete options.sackPermitted;
+    if (this.state === TcpState.SynSent ? this.config.timestamps : this.tsEnabled) {
+      options.timestamps = { value: this.#tsNow(), echo: ack ? this.#tsRecent : 0 };
+    }
+    const window = Math.min(0xffff, this.config.recvBufferBytes);
+    this.#out.push({
+      seq: this.iss,
+      ack: ack ? this.rcvNxt : 0,
+      flags: TcpFlags.SYN | (ack ? TcpFlags.ACK : 0),
+      window,
+      options,
+      payload: EMPTY,
+    });
+    if (ack) {
+      this.#rcvAdvEdge = seqAdd(this.rcvNxt, window);
+      this.#lastAckSent = this.rcvNxt;
+    }
+    if (this.sndNxt === this.iss) {
+      this.sndNxt = seqAdd(this.iss, 1);
+      this.sndMax = this.sndNxt;
+      this.#rttSeq = this.sndNxt;
+      this.#rttSentAt = this.#now;
+    }
+    this.#rtoAt ??= this.#now + this.rto.rtoMs;
+  }
+
+  // ---------------------------------------------------------------- user calls
+
+  /** Copies as much of `data` into the send buffer as fits, sends what may be sent; returns n. */
+  write(data: Uint8Array, nowMs: number): number {
+    this.#enter(nowMs);
+    if (!canSendData(this.state) || this.#finQueued) return 0;
+    const n = this.#send.write(data);
+    this.#output();
+    return n;
+  }
+
+  /** Copies ready bytes into `into`; returns the count (0 when none are ready). */
+  read(into: Uint8Array, nowMs: number): number {
+    this.#enter(nowMs);
+    const before = this.#windowRoom();
+    const n = this.#recv.read(into);
+    if (n > 0 && canReceiveData(this.state)) {
+      // Window update when reading opened the window enough (RFC 9293 §3.8.6.2.2, RFC 1122
+      // §4.2.3.3): at least min(half the buffer, 2*MSS), or from below one MSS to above it.
+      const advertised = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
+      const room = this.#windowRoom();
+      const step = Math.min(this.config.recvBufferBytes / 2, 2 * this.config.mss);
+      if (
+        room - advertised >= step ||
+        (advertised < this.config.mss && room >= this.config.mss && before < room)
+      ) {
+        this.#emitAck();
+      }
+    }
+    return n;
+  }
+
+  /** Half-close (RFC 9293 §3.10.4 CLOSE): queue our FIN after the buffered data. */
+  closeWrite(nowMs: number): void {
+    this.#enter(nowMs);
+    if (this.#finQueued) return;
+    if (this.state === TcpState.Established) this.state = TcpState.FinWait1;
+    else if (this.state === TcpState.CloseWait) this.state = TcpState.LastAck;
+    else return;
+    this.#finQueued = true;
+    this.#keepAliveAt = undefined;
+    this.#output();
+  }
+
+  /**
+   * Full close by the user. With unread data (or data arriving later) the connection is reset
+   * (RFC 1122 §4.2.2.13); otherwise our FIN is queued and the connection finishes on its own.
+   */
+  close(nowMs: number): void {
+    this.#enter(nowMs);
+    this.#userClosed = true;
+    if (this.state === TcpState.Closed || this.state === TcpState.TimeWait) return;
+    if (
+      this.#recv.readyBytes > 0 || this.state === TcpState.SynSent ||
+      this.state === TcpState.SynReceived
+    ) {
+      this.abort(nowMs);
+      return;
+    }
+    this.closeWrite(nowMs);
+    if (this.state === TcpState.FinWait2) {
+      this.#finWait2At = this.#now + this.config.finWait2TimeoutMs;
+    }
+  }
+
+  /** ABORT (RFC 9293 §3.10.5): send `<SEQ=SND.NXT><CTL=RST>` when synchronized, then CLOSED. */
+  abort(nowMs: number): void {
+    this.#enter(nowMs);
+    if (this.state === TcpState.Closed) return;
+    if (this.state !== TcpState.SynSent && this.state !== TcpState.TimeWait) {
+      this.#out.push({
+        seq: this.sndNxt,
+        ack: 0,
+        flags: TcpFlags.RST,
+        window: 0,
+        payload: EMPTY,
+      });
+    }
+    this.#toClosed();
+  }
+
+  /** Takes the segments queued for sending. */
+  takeOutput(): OutSegment[] {
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  /** The earliest pending deadline, or undefined. */
+  nextDeadline(): number | undefined {
+    let at: number | undefined;
+    for (
+      const t of [
+        this.#rtoAt,
+        this.#delackAt,
+        this.#persistAt,
+        this.#timeWaitAt,
+        this.#finWait2At,
+        this.config.keepAlive ? this.#keepAliveAt : undefined,
+      ]
+    ) {
+      if (t !== undefined && (at === undefined || t < at)) at = t;
+    }
+    return at;
+  }
+
+  /**
+   * Whether a SYN may end this TIME-WAIT connection so a listener can take it (RFC 9293 §3.6.1,
+   * RFC 1122 §4.2.2.13: its sequence number is above the old incarnation's).
+   */
+  acceptsNewSyn(seg: InSegment): boolean {
+    return this.state === TcpState.TimeWait && (seg.flags & TcpFlags.SYN) !== 0 &&
+      (seg.flags & TcpFlags.ACK) === 0 && seqGt(seg.seq, this.rcvNxt);
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** Handles every deadline at or before `nowMs`. */
+  onTimer(nowMs: number): void {
+    this.#enter(nowMs);
+    const now = this.#now;
+    if (this.#timeWaitAt !== undefined && this.#timeWaitAt <= now) {
+      this.#toClosed(); // RFC 9293 §3.10.8: TIME-WAIT timeout
+      return;
+    }
+    if (this.#finWait2At !== undefined && this.#finWait2At <= now) {
+      this.#toClosed();
+      return;
+    }
+    if (this.#rtoAt !== undefined && this.#rtoAt <= now) {
+      this.#rtoAt = undefined;
+      this.#onRetransmitTimeout();
+      if (this.closed) return;
+    }
+    if (this.#persistAt !== undefined && this.#persistAt <= now) {
+      this.#persistAt = undefined;
+      this.#onPersist();
+    }
+    if (this.#delackAt !== undefined && this.#delackAt <= now) {
+      this.#delackAt = undefined;
+      if (this.#ackPending) this.#emitAck();
+    }
+    if (this.config.keepAlive && this.#keepAliveAt !== undefined && this.#keepAliveAt <= now) {
+      this.#onKeepAlive();
+    }
+  }
+
+  #onRetransmitTimeout(): void {
+    const synState = this.state === TcpState.SynSent || this.state === TcpState.SynReceived;
+    if (!synState && this.sndUna === this.sndMax) return;
+    const limit = synState ? this.config.synRetries : this.config.maxRetries;
+    if (this.#retries >= limit) {
+      this.#fail("timeout");
+      return;
+    }
+    this.#retries++;
+    this.#counters.timeouts++;
+    this.rto.backoff();
+    this.#rttSeq = undefined; // Karn: never time a retransmitted segment (RFC 6298 §3)
+    if (synState) {
+      this.#counters.retransmissions++;
+      this.rto.afterSynTimeout();
+      this.#sendSyn();
+      return;
+    }
+    // RFC 5681 §3.1 eq. 4 and the loss window; RFC 6582 §4 sets recover; RFC 6675 §5.1 and
+    // RFC 2018 §8 say to forget SACK state learned before the timeout.
+    const flight = seqSub(this.sndMax, this.sndUna);
+    this.cc.onTimeout(this.#now, flight);
+    this.inRecovery = false;
+    this.#dupAcks = 0;
+    this.#recover = this.sndMax;
+    this.#sack.clear();
+    this.#highRxt = this.sndUna;
+    // Go back to SND.UNA and resend from there as the window allows (RFC 6298 §5.4).
+    this.sndNxt = this.sndUna;
+    this.#output(true);
+    this.#rtoAt = this.#now + this.rto.rtoMs;
+  }
+
+  #onPersist(): void {
+    // RFC 9293 §3.8.6.1: probe a zero (or too small) window, backing off exponentially. The probe
+    // repeats the byte before SND.UNA (as Linux does), which any receiver answers with an ACK
+    // carrying its current window (§3.10.7.4, unacceptable segment).
+    const unsent = this.#unsentBytes();
+    if (unsent === 0 || !this.#canTransmitState() || this.sndUna !== this.sndMax) return;
+    const usable = Math.min(this.sndWnd, this.cc.cwnd);
+    if (usable > 0) {
+      // A small window the SWS rule would not fill: send what fits (§3.8.6.2.1 override).
+      this.#sendData(this.sndNxt, Math.min(unsent, usable, this.sendMss));
+    } else {
+      this.#counters.windowProbes++;
+      this.#emit(TcpFlags.ACK, seqAdd(this.sndUna, -1), EMPTY);
+    }
+    this.#persistBackoff++;
+    this.#persistAt = this.#now +
+      Math.min(this.config.maxRtoMs, this.rto.rtoMs * 2 ** this.#persistBackoff);
+  }
+
+  #onKeepAlive(): void {
+    if (this.state !== TcpState.Established && this.state !== TcpState.CloseWait) {
+      this.#keepAliveAt = undefined;
+      return;
+    }
+    if (this.sndUna !== this.sndMax) {
+      // Data in flight: the retransmission timer watches the peer.
+      this.#keepAliveAt = this.#now + this.config.keepAliveIntervalMs;
+      return;
+    }
+    if (this.#keepAliveSent >= this.config.keepAliveProbes) {
+      this.#fail("timeout");
+      return;
+    }
+    // RFC 9293 §3.8.4: a segment with SEG.SEQ = SND.NXT-1 and no data elicits an ACK.
+    this.#keepAliveSent++;
+    this.#counters.keepAliveProbes++;
+    this.#emit(TcpFlags.ACK, seqAdd(this.sndNxt, -1), EMPTY);
+    this.#keepAliveAt = this.#now + this.config.keepAliveIntervalMs;
+  }
+
+  // ---------------------------------------------------------------- segment arrival
+
+  /** Processes one incoming segment (RFC 9293 §3.10.7). */
+  onSegment(input: InSegment, nowMs: number): void {
+    this.#enter(nowMs);
+    if (this.config.keepAlive && this.state === TcpState.Established) {
+      this.#keepAliveSent = 0;
+      this.#keepAliveAt = this.#now + this.config.keepAliveIdleMs;
+    }
+    switch (this.state) {
+      case TcpState.Closed:
+      case TcpState.Listen:
+        return;
+      case TcpState.SynSent:
+        this.#onSegmentSynSent(input);
+        break;
+      default:
+        this.#onSegmentSynchronized({
+          seq: input.seq,
+          ack: input.ack,
+          flags: input.flags,
+          window: input.window,
+          options: input.options,
+          payload: input.payload,
+        });
+    }
+    if (this.closed) return;
+    this.#output();
+    this.#flushAck();
+  }
+
+  /** RFC 9293 §3.10.7.3: SYN-SENT. */
+  #onSegmentSynSent(seg: InSegment): void {
+    const ack = (seg.flags & TcpFlags.ACK) !== 0;
+    // First: the ACK must acknowledge our SYN.
+    if (ack && (seqLe(seg.ack, this.iss) || seqGt(seg.ack, this.sndMax))) {
+      if (!(seg.flags & TcpFlags.RST)) {
+        this.#out.push({ seq: seg.ack, ack: 0, flags: TcpFlags.RST, window: 0, payload: EMPTY });
+      }
+      return;
+    }
+    // Second: RST. Only believed with an acceptable ACK; it means "connection refused".
+    if (seg.flags & TcpFlags.RST) {
+      if (ack) this.#fail("refused");
+      return;
+    }
+    // Fourth: SYN.
+    if (!(seg.flags & TcpFlags.SYN)) return;
+    this.irs = seg.seq;
+    this.rcvNxt = seqAdd(seg.seq, 1);
+    const o = seg.options;
+    const ws = this.config.windowScaling && o.windowScale !== undefined;
+    this.sndShift = ws ? Math.min(MAX_WINDOW_SHIFT, o.windowScale!) : 0;
+    if (!ws) this.rcvShift = 0;
+    this.tsEnabled = this.config.timestamps && o.timestamps !== undefined;
+    if (this.tsEnabled) {
+      this.#tsRecent = o.timestamps!.value;
+      this.#tsRecentAt = this.#now;
+    }
+    this.sackEnabled = this.config.sack && o.sackPermitted === true;
+    this.#peerMss = o.mss ?? DEFAULT_IPV4_MSS;
+    this.#setSendMss();
+    this.#rcvAdvEdge = seqAdd(this.rcvNxt, Math.min(0xffff, this.config.recvBufferBytes));
+    if (ack) {
+      this.#ackAdvance(seg.ack, o);
+      this.sndWnd = seg.window; // a SYN's window is never scaled (RFC 7323 §2.2)
+      this.maxSndWnd = this.sndWnd;
+      this.#sndWl1 = seg.seq;
+      this.#sndWl2 = seg.ack;
+      this.#established();
+      this.#ackNow = true;
+      this.#ackPending = true;
+      if (seg.payload.length > 0 || seg.flags & TcpFlags.FIN) {
+        this.#receiveText(seqAdd(seg.seq, 1), seg.payload, (seg.flags & TcpFlags.FIN) !== 0);
+      }
+    } else {
+      // Simultaneous open (RFC 9293 §3.5 Figure 8): SYN-RECEIVED, send SYN,ACK with our ISS.
+      this.state = TcpState.SynReceived;
+      this.sndWnd = seg.window;
+      this.maxSndWnd = seg.window;
+      this.#sndWl1 = seg.seq;
+      this.#synOptions = {
+        mss: this.config.mss,
+        windowScale: ws ? this.rcvShift : undefined,
+        sackPermitted: this.sackEnabled || undefined,
+      };
+      this.#sendSyn();
+    }
+  }
+
+  /** RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on. */
+  #onSegmentSynchronized(seg: MutableSegment): void {
+    const isRst = (seg.flags & TcpFlags.RST) !== 0;
+    // A repeated SYN in SYN-RECEIVED: answer a bare one with our SYN-ACK again; a SYN-ACK
+    // (simultaneous open) counts as the ACK of our SYN (RFC 9293 §3.5 Figure 8).
+    if (
+      this.state === TcpState.SynReceived && seg.flags & TcpFlags.SYN && !isRst &&
+      seg.seq === this.irs
+    ) {
+      if (!(seg.flags & TcpFlags.ACK)) {
+        this.#sendSyn();
+        return;
+      }
+      seg.flags &= ~TcpFlags.SYN;
+      seg.seq = seqAdd(seg.seq, 1);
+    }
+    // PAWS (RFC 7323 §5.3): a timestamp older than TS.Recent marks an old duplicate.
+    const ts = seg.options.timestamps;
+    if (this.tsEnabled && ts && !isRst && seqLt(ts.value, this.#tsRecent)) {
+      if (this.#now - this.#tsRecentAt <= PAWS_IDLE_MS) {
+        this.#counters.pawsDrops++;
+        this.#ackNow = this.#ackPending = true;
+        return;
+      }
+    }
+    // First: sequence acceptability.
+    const segLen = seg.payload.length + (seg.flags & TcpFlags.SYN ? 1 : 0) +
+      (seg.flags & TcpFlags.FIN ? 1 : 0);
+    const wnd = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
+    if (!this.#acceptable(seg.seq, segLen, wnd)) {
+      // With a zero window, still take the ACK of a segment at RCV.NXT (RFC 9293 §3.10.7.4).
+      const zeroWindowAck = wnd === 0 && seg.seq === this.rcvNxt && !isRst &&
+        (seg.flags & TcpFlags.ACK) !== 0 && !(seg.flags & TcpFlags.SYN);
+      if (zeroWindowAck && this.state !== TcpState.SynReceived) this.#processAck(seg);
+      if (isRst) return;
+      this.#counters.outOfWindow++;
+      if (this.state === TcpState.TimeWait && seg.flags & TcpFlags.FIN) {
+        this.#timeWaitAt = this.#now + this.config.timeWaitMs;
+      }
+      this.#ackNow = this.#ackPending = true;
+      return;
+    }
+    // Second: RST (RFC 5961 §3.2): exact match resets, in-window gets a challenge ACK.
+    if (isRst) {
+      if (seg.seq !== this.rcvNxt) {
+        this.#challengeAck();
+        return;
+      }
+      switch (this.state) {
+        case TcpState.SynReceived:
+          // Passive: back to LISTEN, which for us means discard; active: refused.
+          this.#fail(this.#userClosed ? "reset" : "refused");
+          return;
+        case TcpState.Closing:
+        case TcpState.LastAck:
+        case TcpState.TimeWait:
+          this.#toClosed();
+          return;
+        default:
+          this.#fail("reset");
+          return;
+      }
+    }
+    // Fourth: SYN in a synchronized state (RFC 5961 §4.2): challenge ACK, drop.
+    if (seg.flags & TcpFlags.SYN) {
+      this.#challengeAck();
+      return;
+    }
+    // Fifth: ACK.
+    if (!(seg.flags & TcpFlags.ACK)) return;
+    if (this.state === TcpState.SynReceived) {
+      if (seqLt(this.sndUna, seg.ack) && seqLe(seg.ack, this.sndMax)) {
+        this.#established();
+        this.sndWnd = seg.window * 2 ** this.sndShift;
+        this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
+        this.#sndWl1 = seg.seq;
+        this.#sndWl2 = seg.ack;
+      } else {
+        this.#out.push({ seq: seg.ack, ack: 0, flags: TcpFlags.RST, window: 0, payload: EMPTY });
+        return;
+      }
+    }
+    // RFC 7323 §4.3: record TS.Recent from a segment covering the last ACK we sent.
+    if (this.tsEnabled && ts && seqLe(seg.seq, this.#lastAckSent)) {
+      if (seqGe(ts.value, this.#tsRecent)) {
+        this.#tsRecent = ts.value;
+        this.#tsRecentAt = this.#now;
+      }
+    }
+    if (!this.#processAck(seg)) return;
+    const finAcked = this.#finAcked();
+    switch (this.state) {
+      case TcpState.FinWait1:
+        if (finAcked) {
+          this.state = TcpState.FinWait2;
+          if (this.#userClosed) this.#finWait2At = this.#now + this.config.finWait2TimeoutMs;
+        }
+        break;
+      case TcpState.Closing:
+        if (finAcked) this.#enterTimeWait();
+        break;
+      case TcpState.LastAck:
+        if (finAcked) {
+          this.#toClosed();
+          return;
+        }
+        break;
+      case TcpState.TimeWait:
+        return;
+    }
+    // Sixth: URG is not supported; urgent data is delivered inline as ordinary data.
+    // Seventh and eighth: text and FIN.
+    const fin = (seg.flags & TcpFlags.FIN) !== 0;
+    if (seg.payload.length > 0 || fin) {
+      if (!canReceiveData(this.state)) return; // the peer's FIN already came
+      if (this.#userClosed && seg.payload.length > 0) {
+        // RFC 1122 §4.2.2.13: new data after a full CLOSE resets the connection.
+        this.abort(this.#now);
+        return;
+      }
+      this.#receiveText(seg.seq, seg.payload, fin);
+    }
+  }
+
+  #acceptable(seq: number, len: number, wnd: number): boolean {
+    // RFC 9293 §3.10.7.4, the four cases of the acceptance test.
+    if (len === 0) {
+      return wnd === 0 ? seq === this.rcvNxt : seqLe(this.rcvNxt, seq) &&
+        seqLt(seq, seqAdd(this.rcvNxt, wnd));
+    }
+    if (wnd === 0) return false;
+    const end = seqAdd(seq, len - 1);
+    const inWnd = (s: number) => seqLe(this.rcvNxt, s) && seqLt(s, seqAdd(this.rcvNxt, wnd));
+    return inWnd(seq) || inWnd(end);
+  }
+
+  #challengeAck(): void {
+    // RFC 5961 §7: limit challenge ACKs per second.
+    if (this.#now - this.#challengeWindowStart >= 1000) {
+      this.#challengeWindowStart = this.#now;
+      this.#challengeCount = 0;
+    }
+    if (this.#challengeCount >= this.config.challengeAckLimit) return;
+    this.#challengeCount++;
+    this.#counters.challengeAcks++;
+    this.#emitAck();
+  }
+
+  /** Processes the ACK field; returns false when the segment must be dropped. */
+  #processAck(seg: MutableSegment): boolean {
+    const ack = seg.ack;
+    // RFC 9293 §3.10.7.4 fifth / RFC 5961 §5.2: ACKs of unsent data or far too old are dropped
+    // with an ACK.
+    if (seqGt(ack, this.sndMax) || seqLt(ack, seqAdd(this.sndUna, -this.maxSndWnd))) {
+      this.#ackNow = this.#ackPending = true;
+      return false;
+    }
+    const window = seg.window * 2 ** this.sndShift;
+    if (this.sackEnabled && seg.options.sackBlocks) {
+      this.#sack.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
+    }
+    if (seqGt(ack, this.sndUna)) {
+      const acked = seqSub(ack, this.sndUna);
+      this.#ackAdvance(ack, seg.options);
+      if (this.inRecovery) {
+        if (seqGe(ack, this.#recover)) {
+          // RFC 6582 §3.2 step 3, full ACK: deflate and leave recovery.
+          this.inRecovery = false;
+          this.cc.onRecoveryEnd(this.#now);
+          this.cc.cwnd = Math.min(
+            this.cc.cwnd,
+            Math.max(seqSub(this.sndMax, this.sndUna), this.sendMss) + this.sendMss,
+          );
+        } else if (!this.sackEnabled) {
+          // RFC 6582 §3.2 step 3, partial ACK: retransmit the next hole, partially deflate.
+          this.#retransmitFirst();
+          this.cc.cwnd = Math.max(this.sendMss, this.cc.cwnd - acked);
+          if (acked >= this.sendMss) this.cc.cwnd += this.sendMss;
+          this.#rtoAt = this.#now + this.rto.rtoMs;
+        }
+      } else {
+        this.cc.onAck(acked, this.#now, this.rto.srttMs);
+      }
+      this.#dupAcks = 0;
+    } else if (
+      ack === this.sndUna && seg.payload.length === 0 &&
+      !(seg.flags & (TcpFlags.SYN | TcpFlags.FIN)) && window === this.sndWnd &&
+      this.sndMax !== this.sndUna
+    ) {
+      // RFC 5681 §2 duplicate ACK.
+      this.#counters.duplicateAcks++;
+      this.#dupAcks++;
+      if (this.inRecovery) {
+        if (!this.sackEnabled) this.cc.cwnd += this.sendMss; // RFC 5681 §3.2 step 4
+      } else if (
+        (this.#dupAcks === DUP_THRESH ||
+          (this.sackEnabled && this.#sack.lossDetected(this.sndUna, DUP_THRESH, this.sendMss))) &&
+        seqGt(this.sndUna, this.#recover)
+      ) {
+        this.#enterRecovery();
+      }
+    }
+    if (
+      this.sackEnabled && !this.inRecovery && seqGt(this.sndUna, this.#recover) &&
+      this.#sack.lossDetected(this.sndUna, DUP_THRESH, this.sendMss)
+    ) {
+      // RFC 6675 §5 (IsLost): enough SACKed above SND.UNA means loss, even without 3 dupacks.
+      this.#enterRecovery();
+    }
+    // RFC 9293 §3.10.7.4 fifth: window update from a newer segment.
+    if (
+      seqLt(this.#sndWl1, seg.seq) ||
+      (this.#sndWl1 === seg.seq && seqLe(this.#sndWl2, ack))
+    ) {
+      this.sndWnd = window;
+      this.#sndWl1 = seg.seq;
+      this.#sndWl2 = ack;
+      this.maxSndWnd = Math.max(this.maxSndWnd, window);
+      if (window > 0 && this.#persistAt !== undefined) {
+        this.#persistAt = undefined;
+        this.#persistBackoff = 0;
+      }
+    }
+    return true;
+  }
+
+  /** SND.UNA moves to `ack`: free buffer, sample RTT, manage the timer (RFC 6298 §5.2, §5.3). */
+  #ackAdvance(ack: number, options: TcpOptions): void {
+    const ts = options.timestamps;
+    if (this.tsEnabled && ts && ts.echo !== 0) {
+      // RFC 7323 §4.1: RTT from the echoed timestamp, on ACKs that advance SND.UNA.
+      const rtt = seqSub(this.#tsNow(), ts.echo);
+      if (rtt < 0x8000_0000) this.rto.sample(rtt);
+      this.#rttSeq = undefined;
+    } else if (this.#rttSeq !== undefined && seqGe(ack, this.#rttSeq)) {
+      this.rto.sample(this.#now - this.#rttSentAt);
+      this.#rttSeq = undefined;
+    }
+    const dataAcked = Math.min(Math.max(0, seqDiff(ack, this.#sndBufSeq)), this.#send.length);
+    this.#send.consume(dataAcked);
+    this.#sndBufSeq = seqAdd(this.#sndBufSeq, dataAcked);
+    this.sndUna = ack;
+    if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
+    if (seqLt(this.#highRxt, ack)) this.#highRxt = ack;
+    this.#sack.advance(ack);
+    this.#retries = 0;
+    this.rto.resetBackoff();
+    this.#rtoAt = this.sndUna === this.sndMax ? undefined : this.#now + this.rto.rtoMs;
+  }
+
+  #enterRecovery(): void {
+    // RFC 6582 §3.2 step 2 / RFC 5681 §3.2 steps 2-3 / RFC 6675 §5 step 4.
+    const flight = seqSub(this.sndMax, this.sndUna);
+    this.#counters.fastRetransmits++;
+    this.#recover = this.sndMax;
+    this.cc.onLoss(this.#now, flight);
+    this.inRecovery = true;
+    this.#rttSeq = undefined;
+    if (this.sackEnabled) {
+      this.cc.cwnd = this.cc.ssthresh;
+      this.#highRxt = this.sndUna;
+    } else {
+      this.cc.cwnd = this.cc.ssthresh + DUP_THRESH * this.sendMss;
+    }
+    this.#retransmitFirst();
+    this.#rtoAt = this.#now + this.rto.rtoMs;
+  }
+
+  #retransmitFirst(): void {
+    const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
+    const len = Math.min(this.sendMss, Math.max(0, seqDiff(dataEnd, this.sndUna)));
+    if (len > 0) {
+      this.#sendData(this.sndUna, len);
+    } else if (this.#finQueued && this.sndUna === dataEnd) {
+      this.#counters.retransmissions++;
+      this.#emit(TcpFlags.ACK | TcpFlags.FIN, this.sndUna, EMPTY);
+    }
+    if (seqLt(this.#highRxt, seqAdd(this.sndUna, len))) this.#highRxt = seqAdd(this.sndUna, len);
+  }
+
+  /** Sequence text and FIN (RFC 9293 §3.10.7.4 seventh and eighth). */
+  #receiveText(segSeq: number, payload: Uint8Array, fin: boolean): void {
+    let seq = segSeq;
+    let data = payload;
+    // Trim what we already have.
+    if (seqLt(seq, this.rcvNxt)) {
+      const skip = Math.min(seqSub(this.rcvNxt, seq), data.length);
+      data = data.subarray(skip);
+      seq = seqAdd(seq, skip);
+    }
+    // Trim beyond the window we advertised (a FIN there is dropped too).
+    const room = seqDiff(this.#rcvAdvEdge, seq);
+    if (data.length > room) {
+      data = data.subarray(0, Math.max(0, room));
+      fin = false;
+    }
+    if (data.length > 0) {
+      if (seq === this.rcvNxt) {
+        this.#recv.pushReady(data);
+        const after = seqAdd(this.rcvNxt, data.length);
+        const hadHoles = this.#recv.heldBytes > 0;
+        this.rcvNxt = this.#recv.advance(after);
+        this.#ackPending = true;
+        this.#unackedSegments++;
+        // RFC 5681 §4.2: ACK at once when filling a hole, and at least every second full segment.
+        if (hadHoles || this.#unackedSegments >= 2 || this.config.delayedAckMs === 0) {
+          this.#ackNow = true;
+        } else {
+          this.#delackAt ??= this.#now + this.config.delayedAckMs;
+        }
+      } else {
+        if (!this.#recv.hold(seq, data)) this.#counters.outOfOrderDrops++;
+        // RFC 5681 §4.2: an out-of-order segment gets an immediate (duplicate) ACK.
+        this.#ackNow = this.#ackPending = true;
+      }
+    }
+    if (fin) this.#peerFinSeq = seqAdd(seq, data.length);
+    if (this.#peerFinSeq !== undefined && this.rcvNxt === this.#peerFinSeq && !this.#eof) {
+      // Eighth: FIN. RCV.NXT covers it; ACK at once.
+      this.rcvNxt = seqAdd(this.rcvNxt, 1);
+      this.#eof = true;
+      this.#ackNow = this.#ackPending = true;
+      switch (this.state) {
+        case TcpState.SynReceived:
+        case TcpState.Established:
+          this.state = TcpState.CloseWait;
+          this.#keepAliveAt = undefined;
+          break;
+        case TcpState.FinWait1:
+          if (this.#finAcked()) this.#enterTimeWait();
+          else this.state = TcpState.Closing;
+          break;
+        case TcpState.FinWait2:
+          this.#enterTimeWait();
+          break;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  #canTransmitState(): boolean {
+    switch (this.state) {
+      case TcpState.Established:
+      case TcpState.CloseWait:
+      case TcpState.FinWait1:
+      case TcpState.Closing:
+      case TcpState.LastAck:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  #unsentBytes(): number {
+    const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
+    return seqGt(dataEnd, this.sndNxt) ? seqSub(dataEnd, this.sndNxt) : 0;
+  }
+
+  /**
+   * Sends what the windows, Nagle and SWS avoidance allow (RFC 9293 §3.7.4, §3.8.6.2.1;
+   * RFC 1122 §4.2.3.4); in SACK recovery, holes first (RFC 6675 §5). `force` sends one segment
+   * regardless (the RTO retransmission).
+   */
+  #output(force = false): void {
+    if (!this.#canTransmitState()) return;
+    if (this.inRecovery && this.sackEnabled) this.#sackRecoverySend();
+    for (;;) {
+      const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
+      const unsent = this.#unsentBytes();
+      const inFlight = this.inRecovery && this.sackEnabled
+        ? this.#pipe()
+        : seqSub(this.sndNxt, this.sndUna);
+      const usable = Math.min(this.sndWnd, this.cc.cwnd) - inFlight;
+      if (unsent > 0) {
+        const retransmission = seqLt(this.sndNxt, this.sndMax);
+        let len = Math.min(unsent, this.sendMss);
+        if (!force) {
+          // The peer's window limits new data; cwnd limits everything.
+          const windowRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+          len = Math.min(len, usable, windowRoom);
+          if (len <= 0) break;
+          if (!retransmission && !this.#sendAllowed(len, unsent)) break;
+        }
+        this.#sendData(this.sndNxt, len);
+        force = false;
+        continue;
+      }
+      if (this.#finQueued && this.sndNxt === dataEnd) {
+        if (seqLt(dataEnd, this.sndMax)) this.#counters.retransmissions++;
+        this.#emit(TcpFlags.ACK | TcpFlags.FIN, dataEnd, EMPTY);
+        this.sndNxt = seqAdd(dataEnd, 1);
+        this.sndMax = seqMax(this.sndMax, this.sndNxt);
+        this.#rtoAt ??= this.#now + this.rto.rtoMs;
+      }
+      break;
+    }
+    // RFC 9293 §3.8.6.1: data waiting, nothing in flight, window closed: start probing.
+    if (
+      this.#unsentBytes() > 0 && this.sndUna === this.sndMax && this.#rtoAt === undefined &&
+      this.#persistAt === undefined
+    ) {
+      this.#persistAt = this.#now + this.rto.rtoMs;
+    }
+  }
+
+  /** Nagle (RFC 1122 §4.2.3.4) and sender SWS avoidance (RFC 9293 §3.8.6.2.1). */
+  #sendAllowed(len: number, unsent: number): boolean {
+    if (len >= this.sendMss) return true;
+    const idle = this.sndUna === this.sndMax;
+    const mayPartial = this.config.noDelay || idle || this.#finQueued;
+    if (len === unsent) return mayPartial;
+    return mayPartial && len >= this.maxSndWnd / 2;
+  }
+
+  /** Emits `len` bytes from the send buffer starting at `seq`, with FIN if they end the stream. */
+  #sendData(seq: number, len: number): void {
+    const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
+    const payload = this.#send.read(seqSub(seq, this.#sndBufSeq), len);
+    const end = seqAdd(seq, len);
+    const fin = this.#finQueued && end === dataEnd;
+    const flags = TcpFlags.ACK | (end === dataEnd ? TcpFlags.PSH : 0) | (fin ? TcpFlags.FIN : 0);
+    this.#emit(flags, seq, payload);
+    const retransmission = seqLt(seq, this.sndMax);
+    if (retransmission) {
+      this.#counters.retransmissions++;
+      // Karn: a retransmission overlapping the timed segment spoils the sample.
+      if (this.#rttSeq !== undefined && seqLt(seq, this.#rttSeq)) this.#rttSeq = undefined;
+    } else if (this.#rttSeq === undefined && !this.tsEnabled) {
+      this.#rttSeq = end;
+      this.#rttSentAt = this.#now;
+    }
+    const next = fin ? seqAdd(end, 1) : end;
+    if (seq === this.sndNxt) this.sndNxt = next;
+    this.sndMax = seqMax(this.sndMax, next);
+    this.#rtoAt ??= this.#now + this.rto.rtoMs;
+  }
+
+  /** RFC 6675 §4 SetPipe, simplified: bytes in flight not SACKed, plus retransmissions. */
+  #pipe(): number {
+    const outstanding = seqSub(this.sndMax, this.sndUna);
+    const sacked = this.#sack.sackedBytes();
+    const lost = this.#sack.lostBytes(this.sndUna, DUP_THRESH, this.sendMss);
+    const rexmitLost = Math.min(lost, Math.max(0, seqDiff(this.#highRxt, this.sndUna)));
+    return Math.max(0, outstanding - sacked - lost + rexmitLost);
+  }
+
+  /** RFC 6675 §5 step (C): retransmit lost holes while the pipe allows. */
+  #sackRecoverySend(): void {
+    for (;;) {
+      if (this.cc.cwnd - this.#pipe() < this.sendMss) return;
+      const hole = this.#sack.nextHole(
+        seqMax(this.#highRxt, this.sndUna),
+        this.sndUna,
+        DUP_THRESH,
+        this.sendMss,
+      );
+      if (!hole) return;
+      const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
+      const len = Math.min(this.sendMss, seqSub(hole.end, hole.start), seqSub(dataEnd, hole.start));
+      if (len <= 0) return;
+      this.#sendData(hole.start, len);
+      this.#highRxt = seqAdd(hole.start, len);
+    }
+  }
+
+  #flushAck(): void {
+    if (this.#ackPending && this.#ackNow) this.#emitAck();
+    else if (this.#ackPending) this.#delackAt ??= this.#now + this.config.delayedAckMs;
+    this.#ackNow = false;
+  }
+
+  #emitAck(): void {
+    this.#emit(TcpFlags.ACK, this.sndNxt, EMPTY);
+  }
+
+  /** Queues a segment with the current ACK, window and per-segment options. */
+  #emit(flags: number, seq: number, payload: Uint8Array): void {
+    const options: TcpOptions = {};
+    if (this.tsEnabled) options.timestamps = { value: this.#tsNow(), echo: this.#tsRecent };
+    if (this.sackEnabled && this.#recv.heldBytes > 0) {
+      options.sackBlocks = this.#recv.sackBlocks(this.tsEnabled ? 3 : 4);
+    }
+    const seg: OutSegment = {
+      seq,
+      ack: flags & TcpFlags.ACK ? this.rcvNxt : 0,
+      flags,
+      window: flags & TcpFlags.ACK ? this.#advertise() : 0,
+      payload,
+    };
+    if (options.timestamps || options.sackBlocks) seg.options = options;
+    this.#out.push(seg);
+    if (flags & TcpFlags.ACK) {
+      this.#lastAckSent = this.rcvNxt;
+      this.#ackPending = false;
+      this.#ackNow = false;
+      this.#unackedSegments = 0;
+      this.#delackAt = undefined;
+    }
+  }
+
+  /** Free receive space, the basis of the window. */
+  #windowRoom(): number {
+    return Math.max(0, this.config.recvBufferBytes - this.#recv.readyBytes);
+  }
+
+  /**
+   * The window field to send. Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the right edge moves
+   * only by at least min(half the buffer, one MSS); it never moves left (RFC 7323 §2.4).
+   */
+  #advertise(): number {
+    const room = this.#windowRoom();
+    const current = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
+    const step = Math.min(this.config.recvBufferBytes / 2, this.config.mss);
+    const wnd = room - current >= step ? room : current;
+    const scale = 2 ** this.rcvShift;
+    const field = Math.min(0xffff, Math.floor(wnd / scale));
+    const edge = seqAdd(this.rcvNxt, field * scale);
+    if (seqGt(edge, this.#rcvAdvEdge)) this.#rcvAdvEdge = edge;
+    return field;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  #setSendMss(): void {
+    this.sendMss = effectiveSendMss(this.#peerMss, this.config.mss, this.tsEnabled ? 12 : 0);
+  }
+
+  #established(): void {
+    this.state = TcpState.Established;
+    this.#retries = 0;
+    this.rto.resetBackoff();
+    this.#rtoAt = this.sndUna === this.sndMax ? undefined : this.#rtoAt;
+    if (this.config.keepAlive) this.#keepAliveAt = this.#now + this.config.keepAliveIdleMs;
+  }
+
+  #finAcked(): boolean {
+    return this.#finQueued &&
+      seqGt(this.sndUna, seqAdd(this.#sndBufSeq, this.#send.length));
+  }
+
+  #enterTimeWait(): void {
+    this.state = TcpState.TimeWait;
+    this.#rtoAt = undefined;
+    this.#persistAt = undefined;
+    this.#finWait2At = undefined;
+    this.#keepAliveAt = undefined;
+    this.#timeWaitAt = this.#now + this.config.timeWaitMs;
+  }
+
+  #fail(error: TcpError): void {
+    this.error = error;
+    this.#toClosed();
+  }
+
+  #toClosed(): void {
+    this.state = TcpState.Closed;
+    this.#rtoAt = undefined;
+    this.#delackAt = undefined;
+    this.#persistAt = undefined;
+    this.#timeWaitAt = undefined;
+    this.#finWait2At = undefined;
+    this.#keepAliveAt = undefined;
+    this.#ackPending = false;
+  }
+
+  #tsNow(): number {
+    return (Math.floor(this.#now) + this.#tsOffset) >>> 0;
+  }
+
+  #enter(nowMs: number): void {
+    if (nowMs > this.#now) this.#now = nowMs;
+  }
+}
+
+interface MutableSegment {
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  options: TcpOptions;
+  payload: Uint8Array;
+}
+
+/** Re-exported for callers that build SACK-aware tests. */
+export type { SackBlock };

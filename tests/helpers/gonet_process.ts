@@ -1,0 +1,75 @@
+/**
+ * Runs the `gonet` CLI from source inside a test namespace: one-shot commands, and a `gonet up`
+ * kept running in the background until the test stops it.
+ * @module
+ */
+
+import type { RunOptions, RunResult, TestNamespace } from "./netns.ts";
+
+const CLI = new URL("../../cli/main.ts", import.meta.url).pathname;
+
+/** The argv that runs `gonet ARGS` from source. */
+export function gonetArgv(args: string[]): string[] {
+  return [Deno.execPath(), "run", "-A", "--unstable-net", CLI, ...args];
+}
+
+/** Runs `gonet ARGS` inside `ns` and collects its output. */
+export function gonet(ns: TestNamespace, args: string[], options?: RunOptions): Promise<RunResult> {
+  return ns.run(gonetArgv(args), options);
+}
+
+/** A `gonet up` running in the background. */
+export interface GonetUp {
+  /** The line `gonet up` printed when ready. */
+  readonly readyLine: string;
+  /** The stack's MAC, from the ready line. */
+  readonly mac: string;
+  /** Sends SIGTERM and waits for the exit status and the rest of stderr. */
+  stop(): Promise<{ code: number; stderr: string }>;
+}
+
+/** Starts `gonet up ARGS` in `ns` and waits (at most `timeoutMs`) for its ready line. */
+export async function startGonetUp(
+  ns: TestNamespace,
+  args: string[] = [],
+  timeoutMs = 15_000,
+): Promise<GonetUp> {
+  const child = ns.spawn(gonetArgv(["up", ...args]), {
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const stderrText = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    while (!buffered.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) {
+        throw new Error(`gonet up exited before it was ready: ${await stderrText}`);
+      }
+      buffered += value;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  const readyLine = buffered.slice(0, buffered.indexOf("\n"));
+  const mac = / mac ([0-9a-f:]{17}) /.exec(readyLine)?.[1] ?? "";
+  // Keep draining stdout so the child never blocks on a full pipe.
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })();
+  return {
+    readyLine,
+    mac,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      const status = await child.status;
+      await drained;
+      return { code: status.code, stderr: await stderrText };
+    },
+  };
+}
