@@ -6,8 +6,8 @@
  * @module
  */
 
-import { createTestNamespace, type TestNamespace } from "../tests/helpers/netns.ts";
-import { gonet, startGonetUp } from "../tests/helpers/gonet_process.ts";
+import { createTestNamespace } from "../tests/helpers/netns.ts";
+import { gonet, gonetArgv, startGonetUp } from "../tests/helpers/gonet_process.ts";
 
 interface Step {
   name: string;
@@ -21,14 +21,6 @@ function record(name: string, ok: boolean, detail: string, output = ""): void {
   steps.push({ name, ok, detail });
   console.log(`\n== ${name}: ${ok ? "ok" : "FAILED"} (${detail})`);
   if (output.trim() !== "") console.log(output.trimEnd().replace(/^/gm, "   "));
-}
-
-async function kernelUdpPeer(
-  ns: TestNamespace,
-  code: string,
-): Promise<{ code: number; stdout: string }> {
-  const r = await ns.run([Deno.execPath(), "eval", "--unstable-net", code], { timeoutMs: 15_000 });
-  return { code: r.code, stdout: r.stdout + r.stderr };
 }
 
 async function demo(): Promise<boolean> {
@@ -67,61 +59,70 @@ async function demo(): Promise<boolean> {
     const neigh = await ns.run(["ip", "neigh", "show", "dev", "gonet0"]);
     record("the kernel's neighbour table", neigh.stdout.includes(up.mac), "ip neigh", neigh.stdout);
 
-    // Kernel UDP socket -> stack: the stack listens, the kernel sends.
-    const listener = ns.spawn(
-      [
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--unstable-net",
-        new URL("../cli/main.ts", import.meta.url).pathname,
-        "udp",
-        "listen",
-        "9000",
-        "--count",
-        "1",
-      ],
-      { stdin: "null", stdout: "piped", stderr: "piped" },
-    );
-    // Wait until the port is bound: the stack answers port unreachable until then.
-    let sent = { code: 1, stdout: "" };
-    for (let attempt = 0; attempt < 50 && sent.code !== 0; attempt++) {
-      sent = await kernelUdpPeer(
-        ns,
-        `const s = Deno.listenDatagram({ transport: "udp", hostname: "10.0.0.1", port: 0 });
-         await s.send(new TextEncoder().encode("hello from the kernel\\n"), { transport: "udp", hostname: "10.0.0.2", port: 9000 });
-         const t = setTimeout(() => Deno.exit(0), 300);
-         try { await s.receive(); } catch { clearTimeout(t); Deno.exit(1); }`,
-      );
-    }
-    const out = await listener.output();
-    const got = new TextDecoder().decode(out.stdout);
+    // Kernel UDP socket -> stack. The kernel side repeats its datagram every 200 ms (at most 25
+    // times) until `gonet udp listen --count 1` has one and exits: no guessing when it is bound.
+    const listener = ns.spawn(gonetArgv(["udp", "listen", "9000", "--count", "1"]), {
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    });
+    const sender = ns.spawn([
+      Deno.execPath(),
+      "eval",
+      "--unstable-net",
+      `
+      const s = Deno.listenDatagram({ transport: "udp", hostname: "10.0.0.1", port: 0 });
+      for (let i = 0; i < 25; i++) {
+        await s.send(new TextEncoder().encode("hello from the kernel\\n"),
+          { transport: "udp", hostname: "10.0.0.2", port: 9000 });
+        await new Promise((r) => setTimeout(r, 200));
+      }`,
+    ], { stdin: "null", stdout: "null", stderr: "null" });
+    const heard = await listener.output();
+    sender.kill("SIGKILL");
+    await sender.status;
+    const got = new TextDecoder().decode(heard.stdout);
     record(
       "kernel UDP socket to the stack",
       got === "hello from the kernel\n",
       "gonet udp listen 9000",
-      got + new TextDecoder().decode(out.stderr),
+      got + new TextDecoder().decode(heard.stderr),
     );
 
-    // Stack -> kernel UDP socket.
-    const receiver = kernelUdpPeer(
-      ns,
-      `const s = Deno.listenDatagram({ transport: "udp", hostname: "10.0.0.1", port: 9001 });
-       console.log("ready");
-       const [data, from] = await s.receive();
-       console.log(new TextDecoder().decode(data), "from", from.hostname + ":" + from.port);`,
-    );
-    let udpSend = { code: 1, stdout: "", stderr: "" };
-    // The kernel socket binds asynchronously; datagrams before that are refused, so retry briefly.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      udpSend = await gonet(ns, ["udp", "send", "10.0.0.1", "9001", "hello from gonet"]);
+    // Stack -> kernel UDP socket: the kernel side says "ready" once bound, then prints one datagram.
+    const receiver = ns.spawn([
+      Deno.execPath(),
+      "eval",
+      "--unstable-net",
+      `
+      const s = Deno.listenDatagram({ transport: "udp", hostname: "10.0.0.1", port: 9001 });
+      console.log("ready");
+      const [data, from] = await s.receive();
+      console.log(new TextDecoder().decode(data), "from", from.hostname + ":" + from.port);`,
+    ], {
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    });
+    const lines = receiver.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!text.includes("ready")) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
     }
-    const received = await receiver;
+    const udpSend = await gonet(ns, ["udp", "send", "10.0.0.1", "9001", "hello from gonet"]);
+    while (!text.includes("from 10.0.0.2")) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    await receiver.status;
     record(
       "stack to kernel UDP socket",
-      udpSend.code === 0 && received.stdout.includes("hello from gonet"),
+      udpSend.code === 0 && text.includes("hello from gonet from 10.0.0.2:"),
       "gonet udp send 10.0.0.1 9001",
-      received.stdout,
+      text.replace("ready\n", ""),
     );
 
     const stats = await gonet(ns, ["stats"]);

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Ipv4Addr } from "./wire/addr.ts";
+import type { Ipv4Addr, MacAddr } from "./wire/addr.ts";
 
 /** IP protocol numbers (IANA). Unknown values are kept as plain numbers. */
 export const IpProtocol = { Icmp: 1, Tcp: 6, Udp: 17 } as const;
@@ -95,3 +95,22 @@ export type IcmpErrorSender = (
   code: number,
   offending: { header: Uint8Array; payload: Uint8Array; source: Ipv4Addr; destination: Ipv4Addr },
 ) => void;
+
+/**
+ * The Ethernet layer as seen from above: our MAC, and transmission of a frame whose bytes 0..14 are
+ * left for the header.
+ */
+export interface FrameOutput {
+  /** Our MAC address. */
+  readonly mac: MacAddr;
+  /** Fills the header in place and writes the frame; false when the link dropped it. */
+  transmit(frame: Uint8Array, destination: MacAddr, etherType: number): boolean;
+}
+
+/** ARP as seen from IPv4: a cache lookup without waiting, and a resolution that may wait. */
+export interface NeighbourResolver {
+  /** The cached MAC of `address`, if any. */
+  lookup(address: Ipv4Addr): MacAddr | undefined;
+  /** The MAC of `address`, asking the network if needed; `undefined` when nobody answered. */
+  resolve(address: Ipv4Addr): Promise<MacAddr | undefined>;
+}

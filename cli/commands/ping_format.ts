@@ -5,9 +5,10 @@
 
 /** Formats a round-trip time the way iputils does: 3 significant decimals below 1 ms, fewer above. */
 export function formatRtt(ms: number): string {
-  if (ms >= 100) return ms.toFixed(0);
-  if (ms >= 10) return ms.toFixed(1);
-  if (ms >= 1) return ms.toFixed(2);
+  // The steps are chosen after rounding, as iputils does (9.996 ms prints 10.0, not 10.00).
+  if (ms >= 99.95) return ms.toFixed(0);
+  if (ms >= 9.995) return ms.toFixed(1);
+  if (ms >= 0.9995) return ms.toFixed(2);
   return ms.toFixed(3);
 }
 

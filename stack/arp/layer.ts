@@ -9,7 +9,7 @@
 import { Channel } from "../channel.ts";
 import type { Clock } from "../clock.ts";
 import { countDrop, type DropCounts } from "../counters.ts";
-import type { EthernetLayer } from "../ethernet/layer.ts";
+import type { FrameOutput } from "../layer.ts";
 import { type Ipv4Addr, MAC_BROADCAST, MAC_ZERO, type MacAddr } from "../wire/addr.ts";
 import { ARP_PACKET_BYTES, ArpOperation, type ArpRepr, emitArp, parseArp } from "../wire/arp.ts";
 import { ETHERNET_HEADER_BYTES, EtherType } from "../wire/ethernet.ts";
@@ -64,7 +64,7 @@ export class ArpLayer {
     failed: 0,
     drops: {},
   };
-  readonly #ethernet: EthernetLayer;
+  readonly #ethernet: FrameOutput;
   readonly #clock: Clock;
   readonly #address: Ipv4Addr;
   readonly #retries: number;
@@ -74,7 +74,7 @@ export class ArpLayer {
   #closed = false;
 
   /** Creates the layer answering for `address` on `ethernet`. */
-  constructor(ethernet: EthernetLayer, address: Ipv4Addr, clock: Clock, options: ArpOptions = {}) {
+  constructor(ethernet: FrameOutput, address: Ipv4Addr, clock: Clock, options: ArpOptions = {}) {
     this.#ethernet = ethernet;
     this.#address = address;
     this.#clock = clock;

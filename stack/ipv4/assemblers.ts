@@ -24,7 +24,7 @@ import { fragmentChargeBytes, Reassembly } from "./reassembly.ts";
 export interface AssemblerPoolOptions {
   /** Time source for the reassembly timers. */
   clock: Clock;
-  /** Reassembly timeout in ms, counted from a datagram's first arriving fragment (default 30000). */
+  /** Reassembly timeout in ms, from the first arriving fragment of a datagram (default 30000). */
   timeoutMs?: number;
   /** Most datagrams reassembled at once (default 256). */
   maxAssemblies?: number;

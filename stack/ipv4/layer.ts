@@ -7,17 +7,17 @@
  * @module
  */
 
-import type { ArpLayer } from "../arp/layer.ts";
 import type { Channel } from "../channel.ts";
 import type { Clock, Random } from "../clock.ts";
 import { countDrop, type DropCounts } from "../counters.ts";
-import type { EthernetLayer } from "../ethernet/layer.ts";
 import type {
+  FrameOutput,
   IcmpErrorSender,
   IpOutput,
   IpPacketIn,
   IpPacketOut,
   IpSendResult,
+  NeighbourResolver,
   TransportInput,
 } from "../layer.ts";
 import { type Ipv4Addr, MAC_BROADCAST } from "../wire/addr.ts";
@@ -67,9 +67,9 @@ export interface Ipv4Stats {
 /** What the IPv4 layer needs from the rest of the stack. */
 export interface Ipv4Deps {
   /** The Ethernet layer below. */
-  readonly ethernet: EthernetLayer;
+  readonly ethernet: FrameOutput;
   /** ARP, for next-hop resolution. */
-  readonly arp: ArpLayer;
+  readonly arp: NeighbourResolver;
   /** The interface's routes. */
   readonly routes: RouteTable;
   /** Time source. */

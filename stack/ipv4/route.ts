@@ -33,7 +33,8 @@ export class RouteTable {
     }
     this.interface = iface;
     this.gateway = gateway;
-    this.#broadcast = subnetBroadcast(iface);
+    // RFC 3021 §2.2: a /31 has no directed broadcast (both addresses are hosts), nor has a /32.
+    this.#broadcast = iface.prefixLength >= 31 ? IPV4_BROADCAST : subnetBroadcast(iface);
   }
 
   /** The next hop for `destination` (RFC 1122 §3.3.1.1: on-link, else the gateway). */

@@ -100,8 +100,11 @@ export class FaultyLink implements LinkDevice {
     return ok;
   }
 
-  /** Closes the wrapped device. */
+  /** Sends a frame still held back for reordering, then closes the wrapped device. */
   close(): Promise<void> {
+    const held = this.#heldTx;
+    this.#heldTx = undefined;
+    if (held && !this.#inner.write(held)) this.faults.dropped++;
     return this.#inner.close();
   }
 

@@ -87,15 +87,22 @@ export class SackScoreboard {
   }
 
   /**
-   * RFC 6675 §4 NextSeg rule 1: the first un-SACKed range at or after `from` (and after `una`)
-   * whose start counts as lost; undefined when none.
+   * RFC 6675 §4 NextSeg: the first un-SACKed range at or after `from` (and after `una`) below
+   * the highest SACKed byte, whose start counts as lost (rule 1) or, with `requireLost` false,
+   * need not (rule 3); undefined when none.
    */
-  nextHole(from: number, una: number, dupThresh: number, mss: number): SackBlock | undefined {
+  nextHole(
+    from: number,
+    una: number,
+    dupThresh: number,
+    mss: number,
+    requireLost = true,
+  ): SackBlock | undefined {
     let cursor = seqMax(from, una);
     for (const b of this.#blocks) {
       if (seqLe(b.end, cursor)) continue;
       if (seqLt(cursor, b.start)) {
-        if (!this.isLost(cursor, dupThresh, mss)) return undefined;
+        if (requireLost && !this.isLost(cursor, dupThresh, mss)) return undefined;
         return { start: cursor, end: b.start };
       }
       cursor = b.end;

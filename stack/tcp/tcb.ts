@@ -277,6 +277,7 @@ export class Tcb {
   #sack = new SackScoreboard();
   #highRxt: number;
   #retries = 0;
+  #synRetransmitted = false;
   #rtoAt: number | undefined;
   #rttSeq: number | undefined;
   #rttSentAt = 0;
@@ -420,6 +421,32 @@ export class Tcb {
     this.#sendSyn();
   }
 
+  /**
+   * Opens straight into ESTABLISHED from the ACK that returned a valid SYN cookie (RFC 4987
+   * §3.6); `cookie.iss` must be the ISS this TCB was created with. Only the MSS survives a
+   * cookie, so window scaling, timestamps and SACK stay off.
+   */
+  openFromCookie(cookie: { irs: number; mss: number }, ack: InSegment, nowMs: number): void {
+    this.#enter(nowMs);
+    this.irs = cookie.irs >>> 0;
+    this.rcvNxt = seqAdd(this.irs, 1);
+    this.sndUna = seqAdd(this.iss, 1);
+    this.sndNxt = this.sndUna;
+    this.sndMax = this.sndUna;
+    this.sndShift = 0;
+    this.rcvShift = 0;
+    this.#peerMss = cookie.mss;
+    this.#setSendMss();
+    this.#rcvAdvEdge = seqAdd(this.rcvNxt, Math.min(0xffff, this.config.recvBufferBytes));
+    this.#lastAckSent = this.rcvNxt;
+    this.sndWnd = ack.window;
+    this.maxSndWnd = ack.window;
+    this.#sndWl1 = ack.seq;
+    this.#sndWl2 = ack.ack;
+    this.#established();
+    this.onSegment(ack, nowMs);
+  }
+
   #sendSyn(): void {
     const ack = this.state === TcpState.SynReceived;
     const options: TcpOptions = { ...this.#synOptions };
@@ -531,6 +558,25 @@ export class Tcb {
     this.#toClosed();
   }
 
+  /**
+   * A smaller path MTU was reported (ICMP "fragmentation needed", RFC 1191 §6.2): shrink the
+   * send MSS and resend what was in flight in smaller pieces.
+   */
+  onPathMtu(mtu: number, nowMs: number): void {
+    this.#enter(nowMs);
+    const mss = effectiveSendMss(
+      Math.min(this.#peerMss, Math.max(DEFAULT_IPV4_MSS, mtu) - 40),
+      this.config.mss,
+      this.tsEnabled ? 12 : 0,
+    );
+    if (mss >= this.sendMss) return;
+    this.sendMss = mss;
+    if (this.#canTransmitState() && this.sndUna !== this.sndMax) {
+      this.sndNxt = this.sndUna;
+      this.#output(true);
+    }
+  }
+
   /** Takes the segments queued for sending. */
   takeOutput(): OutSegment[] {
     const out = this.#out;
@@ -611,7 +657,7 @@ export class Tcb {
     this.#rttSeq = undefined; // Karn: never time a retransmitted segment (RFC 6298 §3)
     if (synState) {
       this.#counters.retransmissions++;
-      this.rto.afterSynTimeout();
+      this.#synRetransmitted = true;
       this.#sendSyn();
       return;
     }
@@ -813,9 +859,11 @@ export class Tcb {
           // Passive: back to LISTEN, which for us means discard; active: refused.
           this.#fail(this.#userClosed ? "reset" : "refused");
           return;
+        case TcpState.TimeWait:
+          // RFC 1337 §4: ignore RSTs in TIME-WAIT, so a stray RST cannot cut it short.
+          return;
         case TcpState.Closing:
         case TcpState.LastAck:
-        case TcpState.TimeWait:
           this.#toClosed();
           return;
         default:
@@ -1055,6 +1103,8 @@ export class Tcb {
     if (data.length > room) {
       data = data.subarray(0, Math.max(0, room));
       fin = false;
+      // Tell the sender at once where the window ends.
+      this.#ackNow = this.#ackPending = true;
     }
     if (data.length > 0) {
       if (seq === this.rcvNxt) {
@@ -1207,16 +1257,20 @@ export class Tcb {
     return Math.max(0, outstanding - sacked - lost + rexmitLost);
   }
 
-  /** RFC 6675 §5 step (C): retransmit lost holes while the pipe allows. */
+  /**
+   * RFC 6675 §5 step (C): while the pipe allows, retransmit lost holes (NextSeg rule 1); when
+   * no new data can go out either, holes not yet deemed lost (rule 3).
+   */
   #sackRecoverySend(): void {
     for (;;) {
       if (this.cc.cwnd - this.#pipe() < this.sendMss) return;
-      const hole = this.#sack.nextHole(
-        seqMax(this.#highRxt, this.sndUna),
-        this.sndUna,
-        DUP_THRESH,
-        this.sendMss,
-      );
+      const from = seqMax(this.#highRxt, this.sndUna);
+      let hole = this.#sack.nextHole(from, this.sndUna, DUP_THRESH, this.sendMss);
+      if (!hole) {
+        const windowRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+        if (this.#unsentBytes() > 0 && windowRoom > 0) return; // rule 2: new data goes next
+        hole = this.#sack.nextHole(from, this.sndUna, DUP_THRESH, this.sendMss, false);
+      }
       if (!hole) return;
       const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
       const len = Math.min(this.sendMss, seqSub(hole.end, hole.start), seqSub(dataEnd, hole.start));
@@ -1292,6 +1346,8 @@ export class Tcb {
     this.state = TcpState.Established;
     this.#retries = 0;
     this.rto.resetBackoff();
+    // RFC 6298 §5.7: after a SYN timeout without an RTT sample, data starts with RTO = 3 s.
+    if (this.#synRetransmitted) this.rto.afterSynTimeout();
     this.#rtoAt = this.sndUna === this.sndMax ? undefined : this.#rtoAt;
     if (this.config.keepAlive) this.#keepAliveAt = this.#now + this.config.keepAliveIdleMs;
   }

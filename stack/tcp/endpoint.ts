@@ -1,0 +1,262 @@
+/**
+ * One connection inside the dealer: its {@link Tcb}, the channel the dealer feeds it segments
+ * through, and the two tasks of the CSP design: a segment task that runs arrivals through the
+ * TCB, and a send task that moves the user's writes into the send buffer as space frees up
+ * (backpressure). After every step `flush` hands queued segments to the dealer, re-arms the one
+ * shared timer and wakes user calls waiting for progress.
+ * @module
+ */
+
+import { Channel } from "../channel.ts";
+import type { Clock } from "../clock.ts";
+import { formatIpv4, type Ipv4Addr } from "../wire/addr.ts";
+import { closedError, connectionError } from "./errors.ts";
+import { canSendData, TcpState } from "./state.ts";
+import type { InSegment, OutSegment, Tcb } from "./tcb.ts";
+
+/** What an endpoint needs from the dealer that owns it. */
+export interface EndpointHost {
+  /** The clock. */
+  readonly clock: Clock;
+  /** Encodes and sends a segment of `ep`. */
+  transmit(ep: Endpoint, seg: OutSegment): void;
+  /** Sets (or clears) the endpoint's deadline in the shared timer queue. */
+  schedule(ep: Endpoint, at: number | undefined): void;
+  /** The TCB reached CLOSED: forget the endpoint. */
+  release(ep: Endpoint): void;
+  /** The handshake of a passively opened endpoint completed. */
+  established(ep: Endpoint): void;
+}
+
+type WriteRequest =
+  | { kind: "data"; data: Uint8Array; resolve: (n: number) => void; reject: (e: Error) => void }
+  | { kind: "fin"; resolve: (n: number) => void; reject: (e: Error) => void };
+
+/** The 4-tuple key of a connection in the demultiplexing table. */
+export function connectionKey(remote: Ipv4Addr, remotePort: number, localPort: number): string {
+  return `${remote}:${remotePort}:${localPort}`;
+}
+
+/** A connection as the dealer and the user API see it. */
+export class Endpoint {
+  /** The control block. */
+  readonly tcb: Tcb;
+  /** Our port. */
+  readonly localPort: number;
+  /** Peer address. */
+  readonly remoteAddress: Ipv4Addr;
+  /** Peer port. */
+  readonly remotePort: number;
+  /** Demultiplexing key. */
+  readonly key: string;
+  /** Segments from the dealer. */
+  readonly inbox: Channel<InSegment>;
+  /** Set for passively opened endpoints until the handshake completes. */
+  passive: boolean;
+  #host: EndpointHost;
+  #writes: Channel<WriteRequest>;
+  #waiters: (() => void)[] = [];
+  #released = false;
+  #userClosed = false;
+  #tasks: Promise<void>[] = [];
+
+  /** Wraps `tcb`; call {@link start} once it is opened. */
+  constructor(
+    host: EndpointHost,
+    tcb: Tcb,
+    tuple: { localPort: number; remoteAddress: Ipv4Addr; remotePort: number },
+    options: { inboxCapacity: number; passive: boolean },
+  ) {
+    this.#host = host;
+    this.tcb = tcb;
+    this.localPort = tuple.localPort;
+    this.remoteAddress = tuple.remoteAddress;
+    this.remotePort = tuple.remotePort;
+    this.key = connectionKey(tuple.remoteAddress, tuple.remotePort, tuple.localPort);
+    this.inbox = new Channel<InSegment>(options.inboxCapacity, `tcp:${this.key}`);
+    this.#writes = new Channel<WriteRequest>(16, `tcp-writes:${this.key}`);
+    this.passive = options.passive;
+  }
+
+  /** `address:port` of the peer, for messages. */
+  get peerName(): string {
+    return `${formatIpv4(this.remoteAddress)}:${this.remotePort}`;
+  }
+
+  /** Whether the dealer has forgotten this endpoint. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** Starts the segment task and the send task, and sends what the open queued. */
+  start(): void {
+    this.#tasks.push(this.#segmentTask(), this.#sendTask());
+    this.flush();
+  }
+
+  /** Resolves when both tasks ended (after release). */
+  get done(): Promise<void> {
+    return Promise.all(this.#tasks).then(() => {});
+  }
+
+  /** Runs an expired deadline through the TCB (called by the shared timer queue). */
+  onTimer(nowMs: number): void {
+    this.tcb.onTimer(nowMs);
+    this.flush();
+  }
+
+  /** Sends queued segments, re-arms the timer, wakes waiters, releases when CLOSED. */
+  flush(): void {
+    for (const seg of this.tcb.takeOutput()) this.#host.transmit(this, seg);
+    if (this.passive && this.tcb.state !== TcpState.SynReceived && !this.tcb.closed) {
+      this.passive = false;
+      this.#host.established(this);
+    }
+    if (this.tcb.closed) {
+      this.#host.schedule(this, undefined);
+      if (!this.#released) {
+        this.#released = true;
+        this.inbox.close();
+        this.#writes.close();
+        this.#host.release(this);
+      }
+    } else {
+      this.#host.schedule(this, this.tcb.nextDeadline());
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** Resolves at the next {@link flush}. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  async #segmentTask(): Promise<void> {
+    for await (const batch of this.inbox.batches()) {
+      const now = this.#host.clock.now();
+      for (const seg of batch) {
+        this.tcb.onSegment(seg, now);
+        if (this.tcb.closed) break;
+      }
+      this.flush();
+      if (this.#released) break;
+    }
+  }
+
+  async #sendTask(): Promise<void> {
+    for await (const req of this.#writes) {
+      try {
+        if (req.kind === "fin") {
+          this.#checkWritable();
+          this.tcb.closeWrite(this.#host.clock.now());
+          this.flush();
+          req.resolve(0);
+          continue;
+        }
+        let offset = 0;
+        while (offset < req.data.length) {
+          this.#checkWritable();
+          offset += this.tcb.write(req.data.subarray(offset), this.#host.clock.now());
+          this.flush();
+          if (offset < req.data.length) await this.changed();
+        }
+        req.resolve(req.data.length);
+      } catch (error) {
+        req.reject(error as Error);
+      }
+    }
+  }
+
+  #checkWritable(): void {
+    if (this.#userClosed) throw closedError("connection");
+    if (this.tcb.error) throw connectionError(this.tcb.error, this.peerName);
+    if (!canSendData(this.tcb.state) || this.tcb.finQueued) {
+      throw new Deno.errors.BrokenPipe("Cannot write: the connection is closed for writing");
+    }
+  }
+
+  /** Waits for the handshake; throws the failure otherwise. */
+  async waitEstablished(): Promise<void> {
+    while (
+      this.tcb.state === TcpState.SynSent || this.tcb.state === TcpState.SynReceived
+    ) {
+      await this.changed();
+    }
+    if (this.tcb.error) throw connectionError(this.tcb.error, this.peerName);
+    if (this.tcb.closed) throw connectionError("reset", this.peerName);
+  }
+
+  /** Reads into `p`: a count, `null` at end of stream, or the connection's error. */
+  async read(p: Uint8Array): Promise<number | null> {
+    for (;;) {
+      if (this.#userClosed) throw closedError("connection");
+      if (p.length === 0) return 0;
+      const n = this.tcb.read(p, this.#host.clock.now());
+      if (n > 0) {
+        this.flush();
+        return n;
+      }
+      if (this.tcb.eof) return null;
+      if (this.tcb.error) throw connectionError(this.tcb.error, this.peerName);
+      if (this.tcb.closed) return null;
+      await this.changed();
+    }
+  }
+
+  /** Queues `p` for sending; resolves with its length once all of it is in the send buffer. */
+  write(p: Uint8Array): Promise<number> {
+    if (this.#userClosed) return Promise.reject(closedError("connection"));
+    if (p.length === 0) return Promise.resolve(0);
+    const data = p.slice();
+    return new Promise<number>((resolve, reject) => {
+      this.#writes.send({ kind: "data", data, resolve, reject }).catch(() => {
+        reject(this.#closedOrFailed());
+      });
+    });
+  }
+
+  /** Queues our FIN after the pending writes (half-close). */
+  async closeWrite(): Promise<void> {
+    if (this.#userClosed) throw closedError("connection");
+    await new Promise<number>((resolve, reject) => {
+      this.#writes.send({ kind: "fin", resolve, reject }).catch(() => {
+        reject(this.#closedOrFailed());
+      });
+    });
+  }
+
+  /** The user lets go: FIN (or RST with unread data); the TCB finishes in the background. */
+  close(): void {
+    if (this.#userClosed) throw closedError("connection");
+    this.#userClosed = true;
+    this.tcb.close(this.#host.clock.now());
+    this.#writes.close();
+    this.flush();
+  }
+
+  /** Turns Nagle's algorithm off (`true`) or on. */
+  setNoDelay(on: boolean): void {
+    this.tcb.setNoDelay(on, this.#host.clock.now());
+    this.flush();
+  }
+
+  /** Turns keepalive probes on or off. */
+  setKeepAlive(on: boolean): void {
+    this.tcb.setKeepAlive(on, this.#host.clock.now());
+    this.flush();
+  }
+
+  /** Resets the connection (used when the layer or listener shuts down). */
+  abort(): void {
+    this.tcb.abort(this.#host.clock.now());
+    this.flush();
+  }
+
+  #closedOrFailed(): Error {
+    if (this.#userClosed) return closedError("connection");
+    if (this.tcb.error) return connectionError(this.tcb.error, this.peerName);
+    return new Deno.errors.BrokenPipe("Cannot write: the connection is closed");
+  }
+}

@@ -1,0 +1,386 @@
+// Data transfer rules checked segment by segment: delayed ACKs, out-of-order handling and SACK,
+// Nagle, MSS, window scaling, zero windows and persist probes, retransmission timing and backoff,
+// fast retransmit, PAWS and keepalive.
+import assert from "node:assert/strict";
+import { ADDR_A, Probe } from "../stack/tcp/_testing.ts";
+import type { TcpLayerOptions } from "../stack/tcp/layer.ts";
+import { TcpState } from "../stack/tcp/state.ts";
+import { TcpFlags, type TcpOptions } from "../stack/wire/tcp.ts";
+
+const { SYN, ACK, FIN, PSH } = TcpFlags;
+const P = 1000;
+
+async function open(
+  layerOptions: Partial<TcpLayerOptions> = {},
+  synOptions: TcpOptions = { mss: 1460 },
+  ackWindow = 65535,
+  synWindow = 65535,
+) {
+  const probe = new Probe(layerOptions);
+  const listener = probe.layer.listen({ port: 80 });
+  await probe.send({ flags: SYN, seq: P, options: synOptions, window: synWindow });
+  const synAck = probe.expect({ flags: SYN | ACK, ack: P + 1 });
+  const iss = synAck.seq;
+  await probe.send({
+    flags: ACK,
+    seq: P + 1,
+    ack: iss + 1,
+    window: ackWindow,
+    options: synOptions.timestamps
+      ? {
+        timestamps: {
+          value: synOptions.timestamps.value + 1,
+          echo: synAck.options.timestamps!.value,
+        },
+      }
+      : undefined,
+  });
+  const conn = await listener.accept();
+  const tcb = probe.layer.connectionTcb(ADDR_A, 40000, 80)!;
+  return { probe, conn, iss, tcb, synAck };
+}
+
+const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
+
+Deno.test("tcp data: delayed ACK after 40 ms, immediate on the second full segment", async () => {
+  const { probe, conn, iss } = await open();
+  await probe.send({ flags: ACK | PSH, seq: P + 1, ack: iss + 1, payload: bytes(100) });
+  await probe.advance(39);
+  probe.expectNone("ACK is delayed (RFC 9293 §3.8.6.3)");
+  await probe.advance(1);
+  probe.expect({ flags: ACK, seq: iss + 1, ack: P + 101, window: 65535 });
+  await probe.send({ flags: ACK, seq: P + 101, ack: iss + 1, payload: bytes(1460) });
+  probe.expectNone();
+  await probe.send({ flags: ACK, seq: P + 1561, ack: iss + 1, payload: bytes(1460) });
+  // RFC 5681 §4.2: at least every second full-sized segment.
+  probe.expect({ flags: ACK, ack: P + 3021 });
+  const buf = new Uint8Array(5000);
+  assert.equal(await conn.read(buf), 3020);
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: out-of-order data gets an immediate duplicate ACK with SACK blocks", async () => {
+  const { probe, conn, iss } = await open({}, { mss: 1460, sackPermitted: true });
+  await probe.send({ flags: ACK, seq: P + 201, ack: iss + 1, payload: bytes(100, 2) });
+  probe.expect({
+    flags: ACK,
+    ack: P + 1,
+    options: { sackBlocks: [{ start: P + 201, end: P + 301 }] },
+  });
+  await probe.send({ flags: ACK, seq: P + 401, ack: iss + 1, payload: bytes(100, 4) });
+  // The most recent block first (RFC 2018 §4).
+  probe.expect({
+    flags: ACK,
+    ack: P + 1,
+    options: {
+      sackBlocks: [{ start: P + 401, end: P + 501 }, { start: P + 201, end: P + 301 }],
+    },
+  });
+  // Filling the first hole is acknowledged at once (RFC 5681 §4.2).
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(200, 1) });
+  probe.expect({
+    flags: ACK,
+    ack: P + 301,
+    options: { sackBlocks: [{ start: P + 401, end: P + 501 }] },
+  });
+  await probe.send({ flags: ACK, seq: P + 301, ack: iss + 1, payload: bytes(100, 3) });
+  probe.expect({ flags: ACK, ack: P + 501, options: {} });
+  const buf = new Uint8Array(1000);
+  assert.equal(await conn.read(buf), 500);
+  assert.deepEqual(
+    [buf[0], buf[199], buf[200], buf[299], buf[300], buf[399], buf[400], buf[499]],
+    [1, 1, 2, 2, 3, 3, 4, 4],
+  );
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: segments beyond the window are trimmed; old ones re-ACKed", async () => {
+  const { probe, conn, iss } = await open({ tcb: { recvBufferBytes: 1000 } });
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(1500) });
+  // Only the 1000 bytes of the advertised window are taken; the window is now closed.
+  probe.expect({ flags: ACK, ack: P + 1001, window: 0 });
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(10) });
+  probe.expect({ flags: ACK, ack: P + 1001, window: 0 }, "duplicate is re-acknowledged");
+  // Reading opens the window and announces it (RFC 9293 §3.8.6.2.2).
+  const buf = new Uint8Array(2000);
+  assert.equal(await conn.read(buf), 1000);
+  await probe.settle();
+  probe.expect({ flags: ACK, ack: P + 1001, window: 1000 });
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: Nagle holds a small segment while data is unacknowledged", async () => {
+  const { probe, conn, iss } = await open();
+  await conn.write(bytes(10));
+  await probe.settle();
+  probe.expect({ flags: ACK | PSH, seq: iss + 1, length: 10 });
+  await conn.write(bytes(10));
+  await conn.write(bytes(5));
+  await probe.settle();
+  probe.expectNone("held by Nagle (RFC 1122 §4.2.3.4)");
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 11 });
+  probe.expect({ flags: ACK | PSH, seq: iss + 11, length: 15 });
+  conn.setNoDelay(true);
+  await conn.write(bytes(3));
+  await probe.settle();
+  probe.expect({ flags: ACK | PSH, seq: iss + 26, length: 3 });
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: segments respect the peer's MSS; full segments are not held", async () => {
+  const { probe, conn, iss } = await open({}, { mss: 500 });
+  await conn.write(bytes(1200));
+  await probe.settle();
+  probe.expect({ flags: ACK, seq: iss + 1, length: 500 });
+  probe.expect({ flags: ACK, seq: iss + 501, length: 500 });
+  probe.expectNone("the last 200 bytes wait for an ACK (Nagle)");
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1001 });
+  probe.expect({ flags: ACK | PSH, seq: iss + 1001, length: 200 });
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: the peer's window limits sending and scaled windows are honoured", async () => {
+  const { probe, conn, iss, tcb } = await open(
+    {},
+    { mss: 1460, windowScale: 2 },
+    250, // 250 << 2 = 1000 bytes
+    250, // the SYN's window is not scaled: 250 bytes
+  );
+  assert.equal(tcb.sndWnd, 1000);
+  await conn.write(bytes(3000));
+  await probe.settle();
+  probe.expect({ flags: ACK, seq: iss + 1, length: 1000 });
+  probe.expectNone();
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1001, window: 500 }); // 2000 bytes
+  probe.expect({ flags: ACK, seq: iss + 1001, length: 1460 });
+  probe.expectNone("540 bytes held by Nagle");
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 2461, window: 500 });
+  probe.expect({ flags: ACK | PSH, seq: iss + 2461, length: 540 });
+  // Our own window field is scaled by 2^3 for the 256 KiB buffer: after 100 unread bytes,
+  // (262144 - 100) >> 3 = 32755.
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 3001, window: 500, payload: bytes(100) });
+  await probe.advance(40);
+  probe.expect({ flags: ACK, ack: P + 101, window: 32755 });
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: zero window is probed with backoff until it opens (RFC 9293 §3.8.6.1)", async () => {
+  const { probe, conn, iss } = await open({}, { mss: 1460 }, 0);
+  await conn.write(bytes(100));
+  await probe.settle();
+  probe.expectNone("window closed");
+  // First probe after one RTO (200 ms: the handshake's RTT sample was 0), then 400, 800.
+  let elapsed = 0;
+  for (const gap of [200, 400, 800]) {
+    await probe.advance(gap - 1);
+    probe.expectNone(`before probe at +${elapsed + gap}`);
+    await probe.advance(1);
+    elapsed += gap;
+    probe.expect({ flags: ACK, seq: iss, ack: P + 1, length: 0 }, `probe at +${elapsed}`);
+    await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, window: 0 });
+  }
+  assert.equal(probe.layer.stats.windowProbes, 3);
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, window: 4000 });
+  probe.expect({ flags: ACK | PSH, seq: iss + 1, length: 100 });
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: retransmission timeout doubles and finally times out (RFC 6298 §5)", async () => {
+  const { probe, conn, iss } = await open({ tcb: { maxRetries: 3 } });
+  let readError: unknown;
+  const reading = conn.read(new Uint8Array(10)).catch((e) => readError = e);
+  await conn.write(bytes(100));
+  await probe.settle();
+  probe.expect({ flags: ACK | PSH, seq: iss + 1, length: 100 });
+  for (const gap of [200, 400, 800]) {
+    await probe.advance(gap - 1);
+    probe.expectNone();
+    await probe.advance(1);
+    probe.expect({ flags: ACK | PSH, seq: iss + 1, length: 100 }, `after ${gap}`);
+  }
+  await probe.advance(1599);
+  assert.equal(readError, undefined);
+  await probe.advance(1);
+  await reading;
+  assert.ok((readError as unknown) instanceof Deno.errors.TimedOut);
+  assert.equal(probe.layer.stats.timeouts, 3);
+  assert.equal(probe.layer.stats.activeConnections, 0);
+  await probe.close();
+});
+
+Deno.test("tcp data: RTT samples set the RTO; Karn ignores retransmissions", async () => {
+  const { probe, conn, iss, tcb } = await open();
+  await conn.write(bytes(100));
+  await probe.settle();
+  probe.expect({ flags: ACK | PSH, seq: iss + 1 });
+  await probe.advance(100);
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 101 });
+  // Samples 0 (handshake) then 100: RTTVAR = 0.75*0 + 0.25*100 = 25, SRTT = 12.5,
+  // RTO = 12.5 + 4*25 = 112.5 -> clamped to 200.
+  assert.equal(tcb.rto.srttMs, 12.5);
+  assert.equal(tcb.rto.rtoMs, 200);
+  await conn.write(bytes(100));
+  await probe.settle();
+  probe.expect({ flags: ACK | PSH, seq: iss + 101 });
+  await probe.advance(200);
+  probe.expect({ flags: ACK | PSH, seq: iss + 101 }, "retransmission");
+  await probe.advance(300);
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 201 });
+  assert.equal(tcb.rto.srttMs, 12.5, "no sample from a retransmitted segment");
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: three duplicate ACKs trigger fast retransmit (RFC 5681 §3.2)", async () => {
+  const { probe, conn, iss, tcb } = await open({ tcb: { congestion: "newreno" } });
+  await conn.write(bytes(5 * 1460));
+  await probe.settle();
+  for (let i = 0; i < 5; i++) probe.expect({ seq: iss + 1 + i * 1460, length: 1460 });
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1461 });
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1461 });
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1461 });
+  probe.expectNone("two duplicates are not enough");
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1461 });
+  probe.expect({ flags: ACK, seq: iss + 1461, length: 1460 }, "fast retransmit");
+  assert.equal(tcb.inRecovery, true);
+  // RFC 6582 partial ACK: the next hole is retransmitted at once.
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1 + 2 * 1460 });
+  probe.expect({ flags: ACK, seq: iss + 1 + 2 * 1460, length: 1460 }, "partial ACK");
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1 + 5 * 1460 });
+  assert.equal(tcb.inRecovery, false);
+  assert.equal(probe.layer.stats.fastRetransmits, 1);
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: PAWS drops a segment with an old timestamp (RFC 7323 §5)", async () => {
+  const { probe, conn, iss, synAck } = await open({}, {
+    mss: 1460,
+    timestamps: { value: 1000, echo: 0 },
+  });
+  const echo = synAck.options.timestamps!.value;
+  await probe.send({
+    flags: ACK,
+    seq: P + 1,
+    ack: iss + 1,
+    payload: bytes(10),
+    options: { timestamps: { value: 999, echo } },
+  });
+  const reply = probe.expect({ flags: ACK, ack: P + 1 }, "old duplicate is re-acknowledged");
+  assert.equal(reply.options.timestamps!.echo, 1001, "TS.Recent unchanged");
+  assert.equal(probe.layer.stats.pawsDrops, 1);
+  await probe.send({
+    flags: ACK,
+    seq: P + 1,
+    ack: iss + 1,
+    payload: bytes(10),
+    options: { timestamps: { value: 1002, echo } },
+  });
+  await probe.advance(40);
+  const ack = probe.expect({ flags: ACK, ack: P + 11 });
+  assert.equal(ack.options.timestamps!.echo, 1002);
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: keepalive probes an idle peer and gives up (RFC 9293 §3.8.4)", async () => {
+  const { probe, conn, iss } = await open({
+    tcb: { keepAliveIdleMs: 10_000, keepAliveIntervalMs: 1000, keepAliveProbes: 2 },
+  });
+  let readError: unknown;
+  const reading = conn.read(new Uint8Array(1)).catch((e) => readError = e);
+  conn.setKeepAlive(true);
+  await probe.advance(10_000);
+  probe.expect({ flags: ACK, seq: iss, ack: P + 1, length: 0 });
+  // An answer restarts the idle period.
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1 });
+  await probe.advance(9_999);
+  probe.expectNone();
+  await probe.advance(1);
+  probe.expect({ flags: ACK, seq: iss });
+  await probe.advance(1000);
+  probe.expect({ flags: ACK, seq: iss });
+  await probe.advance(1000);
+  await reading;
+  assert.ok((readError as unknown) instanceof Deno.errors.TimedOut);
+  await probe.close();
+});
+
+Deno.test("tcp data: write waits for send-buffer space (backpressure)", async () => {
+  const { probe, conn, iss } = await open({ tcb: { sendBufferBytes: 2000 } });
+  let written = false;
+  const writing = conn.write(bytes(5000)).then((n) => {
+    written = true;
+    return n;
+  });
+  await probe.settle();
+  // Only 2000 bytes fit in the send buffer; the write resolves once the rest got in.
+  let highest = iss + 1;
+  let received = 0;
+  let acks = 0;
+  while (!written) {
+    assert.ok(acks++ < 20, "write did not complete");
+    const segs = probe.pending();
+    probe.expect({ flags: segs[0]?.flags }); // consume
+    for (let i = 1; i < segs.length; i++) probe.expect({});
+    for (const seg of segs) {
+      assert.equal(seg.seq, highest, "in order, no gaps");
+      highest += seg.payload.length;
+      received += seg.payload.length;
+    }
+    assert.ok(highest - iss - 1 <= 5000);
+    await probe.send({ flags: ACK, seq: P + 1, ack: highest });
+  }
+  assert.ok(received >= 3000, `write resolved after ${received} bytes were sent`);
+  assert.equal(await writing, 5000);
+  assert.equal(probe.layer.connectionState(ADDR_A, 40000, 80), TcpState.Established);
+  await conn.closeWrite();
+  await probe.settle();
+  // The FIN rides on the last data segment (or follows it): it sits at iss + 1 + 5000.
+  const fin = probe.pending().at(-1)!;
+  assert.ok(fin.has(FIN | ACK));
+  assert.equal(fin.seq + fin.payload.length, iss + 5001);
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: SACK blocks drive loss recovery (RFC 6675)", async () => {
+  const { probe, conn, iss, tcb } = await open({ tcb: { congestion: "newreno" } }, {
+    mss: 1000,
+    sackPermitted: true,
+  });
+  await conn.write(bytes(6000));
+  await probe.settle();
+  for (let i = 0; i < 6; i++) probe.expect({ seq: iss + 1 + i * 1000, length: 1000 });
+  const base = iss + 1;
+  // Segments 0 and 2 are lost; the receiver SACKs 1, then 3, 4, 5.
+  const sack = (...blocks: [number, number][]) => ({
+    sackBlocks: blocks.map(([s, e]) => ({ start: base + s * 1000, end: base + e * 1000 })),
+  });
+  await probe.send({ flags: ACK, seq: P + 1, ack: base, options: sack([1, 2]) });
+  await probe.send({ flags: ACK, seq: P + 1, ack: base, options: sack([3, 4], [1, 2]) });
+  probe.expectNone("one segment SACKed above the hole is not a loss yet");
+  await probe.send({ flags: ACK, seq: P + 1, ack: base, options: sack([3, 5], [1, 2]) });
+  // 3000 bytes SACKed above byte 0 > (DupThresh - 1) * SMSS = 2000: segment 0 is lost (IsLost).
+  // Segment 2 has only 2000 bytes SACKed above it, so it is not lost yet.
+  probe.expect({ seq: base, length: 1000 }, "first hole");
+  assert.equal(tcb.inRecovery, true);
+  probe.expectNone("segment 2 is not lost yet");
+  // Now 3000 bytes are SACKed above segment 2; pipe = 6000 - 4000 SACKed - 2000 lost + 1000
+  // retransmitted = 1000 < cwnd = ssthresh = 3000, so it goes out (RFC 6675 §5 step C).
+  await probe.send({ flags: ACK, seq: P + 1, ack: base, options: sack([3, 6], [1, 2]) });
+  probe.expect({ seq: base + 2000, length: 1000 }, "second hole");
+  await probe.send({ flags: ACK, seq: P + 1, ack: base + 2000, options: sack([3, 6]) });
+  await probe.send({ flags: ACK, seq: P + 1, ack: base + 6000 });
+  assert.equal(tcb.inRecovery, false);
+  probe.expectNone();
+  conn.close();
+  await probe.close();
+});
