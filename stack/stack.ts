@@ -79,8 +79,8 @@ export interface StackStats {
   ipv4: Ipv4Stats & { reassembly: Record<string, number> };
   /** ICMP counters. */
   icmp: IcmpStats;
-  /** UDP counters. */
-  udp: UdpStats;
+  /** UDP counters, plus the ports bound now. */
+  udp: UdpStats & { boundPorts: number[] };
 }
 
 /**
@@ -204,7 +204,7 @@ export class Stack implements AsyncDisposable {
       arp: { ...clone(this.arp.stats), entries: this.arp.cache.size },
       ipv4: { ...clone(this.ipv4.stats), reassembly: { ...this.ipv4.assemblers.stats } },
       icmp: clone(this.icmp.stats),
-      udp: clone(this.udp.stats),
+      udp: { ...clone(this.udp.stats), boundPorts: this.udp.boundPorts },
     };
   }
 

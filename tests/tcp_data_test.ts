@@ -384,3 +384,36 @@ Deno.test("tcp data: SACK blocks drive loss recovery (RFC 6675)", async () => {
   conn.close();
   await probe.close();
 });
+
+Deno.test("tcp data: a peer answering with a zero window is never given up on", async () => {
+  const { probe, conn, iss } = await open({ tcb: { maxRetries: 2 } });
+  await conn.write(bytes(100));
+  await probe.settle();
+  probe.expect({ seq: iss + 1, length: 100 });
+  // The peer's buffer filled up: it refuses the data and says so, again and again.
+  let rto = 200;
+  for (let i = 0; i < 5; i++) {
+    await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, window: 0 });
+    await probe.advance(rto);
+    probe.expect({ seq: iss + 1, length: 100 }, `retransmission ${i + 1}`);
+    rto *= 2;
+  }
+  assert.equal(probe.layer.connectionState(ADDR_A, 40000, 80), TcpState.Established);
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 101, window: 1000 });
+  assert.equal(probe.layer.connectionTcb(ADDR_A, 40000, 80)!.unacknowledgedBytes, 0);
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: out-of-order data beyond the cap is dropped and counted", async () => {
+  const { probe, conn, iss } = await open({ tcb: { maxOutOfOrderBytes: 150 } });
+  await probe.send({ flags: ACK, seq: P + 101, ack: iss + 1, payload: bytes(100, 2) });
+  probe.expect({ flags: ACK, ack: P + 1 });
+  await probe.send({ flags: ACK, seq: P + 301, ack: iss + 1, payload: bytes(100, 3) });
+  probe.expect({ flags: ACK, ack: P + 1 });
+  assert.equal(probe.layer.stats.outOfOrderDrops, 1);
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(100, 1) });
+  probe.expect({ flags: ACK, ack: P + 201 }, "the held segment was kept");
+  conn.close();
+  await probe.close();
+});

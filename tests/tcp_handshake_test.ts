@@ -306,7 +306,12 @@ Deno.test("tcp handshake: SYN cookies when the backlog is full (RFC 4987 §3.6)"
   await probe.send({ flags: SYN, seq: PEER_ISS, options: { mss: 1460 } });
   probe.expect({ flags: SYN | ACK, ack: PEER_ISS + 1 });
   // The backlog (1) is taken by the half-open connection: the next SYN gets a cookie.
-  await probe.send({ flags: SYN, seq: 7000, sourcePort: 40001, options: { mss: 1460, sackPermitted: true } });
+  await probe.send({
+    flags: SYN,
+    seq: 7000,
+    sourcePort: 40001,
+    options: { mss: 1460, sackPermitted: true },
+  });
   const cookie = probe.expect({
     flags: SYN | ACK,
     ack: 7001,
@@ -379,4 +384,21 @@ Deno.test("tcp data: ICMP fragmentation needed shrinks the MSS (RFC 1191 §6.2)"
   probe.expect({ seq: iss + 1, length: 960 });
   conn.close();
   await probe.close();
+});
+
+Deno.test("tcp handshake: connect takes dotted-quad text and rejects garbage", async () => {
+  const net = new Net();
+  const listener = net.b.listen({ port: 9 });
+  const conn = await net.await(net.a.connect({ hostname: "10.0.0.2", port: 9 }));
+  assert.equal(conn.remoteAddr.hostname, "10.0.0.2");
+  assert.ok(conn.localAddr.port >= 49152);
+  await assert.rejects(() => net.a.connect({ hostname: "10.0.0", port: 9 }), TypeError);
+  await assert.rejects(() => net.a.connect({ hostname: "10.0.0.2", port: 70000 }), RangeError);
+  await assert.rejects(
+    () => net.a.connect({ hostname: "10.0.0.2", port: 9, localPort: conn.localAddr.port }),
+    Deno.errors.AddrInUse,
+  );
+  conn.close();
+  listener.close();
+  await net.close();
 });

@@ -78,33 +78,45 @@ export class FaultyLink implements LinkDevice {
     return this.#inner.stats;
   }
 
-  /** Received batches after faults are applied. */
+  /**
+   * Received batches after faults are applied. A frame held back for reordering is released at the
+   * end of its batch at the latest, so reordering never stalls the last frame of a burst.
+   */
   async *receive(): AsyncGenerator<Uint8Array[]> {
-    let held: Uint8Array | undefined;
     for await (const batch of this.#inner.receive()) {
       const out: Uint8Array[] = [];
+      let held: Uint8Array | undefined;
       for (const frame of batch) {
         held = this.#apply(frame, held, (f) => out.push(f));
       }
+      if (held) out.push(held);
       if (out.length > 0) yield out;
     }
-    if (held) yield [held];
   }
 
-  /** Writes `frame` after faults are applied. */
+  /**
+   * Writes `frame` after faults are applied. A frame held back for reordering goes out after the
+   * next one written in the same synchronous burst, or when the burst ends (a microtask later).
+   */
   write(frame: Uint8Array): boolean {
     let ok = true;
+    const wasHolding = this.#heldTx !== undefined;
     this.#heldTx = this.#apply(frame.slice(), this.#heldTx, (f) => {
       ok = this.#inner.write(f) && ok;
     });
+    if (this.#heldTx && !wasHolding) queueMicrotask(() => this.#flushHeldTx());
     return ok;
+  }
+
+  #flushHeldTx(): void {
+    const held = this.#heldTx;
+    this.#heldTx = undefined;
+    if (held && !this.#inner.write(held)) this.faults.dropped++;
   }
 
   /** Sends a frame still held back for reordering, then closes the wrapped device. */
   close(): Promise<void> {
-    const held = this.#heldTx;
-    this.#heldTx = undefined;
-    if (held && !this.#inner.write(held)) this.faults.dropped++;
+    this.#flushHeldTx();
     return this.#inner.close();
   }
 

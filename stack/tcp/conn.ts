@@ -64,7 +64,8 @@ export class TcpConn implements AsyncDisposable {
 
   /**
    * Writes all of `p` into the send buffer, waiting while it is full (backpressure); resolves
-   * with `p.length`. The bytes are copied, so `p` may be reused at once.
+   * with `p.length`. The bytes are copied into the send buffer; `p` may be reused once the
+   * promise resolves.
    */
   write(p: Uint8Array): Promise<number> {
     return this.#ep.write(p);

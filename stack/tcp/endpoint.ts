@@ -209,7 +209,9 @@ export class Endpoint {
   write(p: Uint8Array): Promise<number> {
     if (this.#userClosed) return Promise.reject(closedError("connection"));
     if (p.length === 0) return Promise.resolve(0);
-    const data = p.slice();
+    // No copy here: the bytes are copied into the send buffer before the promise resolves, and
+    // like Deno's `write`, the caller must not modify `p` until then.
+    const data = p;
     return new Promise<number>((resolve, reject) => {
       this.#writes.send({ kind: "data", data, resolve, reject }).catch(() => {
         reject(this.#closedOrFailed());

@@ -10,7 +10,7 @@
 import type { Channel } from "../channel.ts";
 import type { Clock, Random } from "../clock.ts";
 import type { IcmpErrorIn, IpOutput, TransportInput } from "../layer.ts";
-import { formatIpv4, type Ipv4Addr } from "../wire/addr.ts";
+import { formatIpv4, type Ipv4Addr, parseIpv4 } from "../wire/addr.ts";
 import { seqGe, seqLt } from "../wire/seq.ts";
 import { emitTcp, parseTcp, TcpFlags, type TcpSegment, tcpSegmentLength } from "../wire/tcp.ts";
 import { TcpConn } from "./conn.ts";
@@ -178,12 +178,21 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     }
   }
 
-  /** Active open. Resolves once established; throws `Deno.errors.ConnectionRefused`, etc. */
+  /**
+   * Active open to `hostname` (an address number or dotted-quad text). Resolves once
+   * established; throws `Deno.errors.ConnectionRefused`, `TimedOut` or `AddrInUse`.
+   */
   async connect(
-    options: { hostname: Ipv4Addr; port: number; localPort?: number },
+    options: { hostname: Ipv4Addr | string; port: number; localPort?: number },
   ): Promise<TcpConn> {
     if (this.#closed) throw new Deno.errors.BadResource("Cannot connect: the TCP layer is closed");
-    const remote = options.hostname >>> 0;
+    const parsed = typeof options.hostname === "string"
+      ? parseIpv4(options.hostname)
+      : options.hostname;
+    if (parsed === undefined) {
+      throw new TypeError(`Cannot connect: "${options.hostname}" is not an IPv4 address`);
+    }
+    const remote = parsed >>> 0;
     checkPort(options.port, "port");
     if (this.#conns.size >= this.#maxConnections) {
       throw new Deno.errors.AddrInUse("Cannot connect: too many connections");
@@ -281,6 +290,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
   // ------------------------------------------------------------- input
 
   #onSegment(source: Ipv4Addr, destination: Ipv4Addr, protocol: number, bytes: Uint8Array): void {
+    if (this.#closed) return this.#drop("layer-closed");
     if (protocol !== 6) return this.#drop("not-tcp");
     // RFC 1122 §4.2.3.10: TCP is unicast only.
     if (destination !== this.localAddress) return this.#drop("not-our-address");

@@ -494,13 +494,15 @@ export class Tcb {
     const before = this.#windowRoom();
     const n = this.#recv.read(into);
     if (n > 0 && canReceiveData(this.state)) {
-      // Window update when reading opened the window enough (RFC 9293 §3.8.6.2.2, RFC 1122
-      // §4.2.3.3): at least min(half the buffer, 2*MSS), or from below one MSS to above it.
+      // Window update when reading reopened a window that had shrunk (RFC 9293 §3.8.6.2.2,
+      // RFC 1122 §4.2.3.3): the advertised window is below half the buffer and may grow by at
+      // least min(half the buffer, 2*MSS), or it was below one MSS and now reaches one MSS.
       const advertised = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
       const room = this.#windowRoom();
-      const step = Math.min(this.config.recvBufferBytes / 2, 2 * this.config.mss);
+      const half = this.config.recvBufferBytes / 2;
+      const step = Math.min(half, 2 * this.config.mss);
       if (
-        room - advertised >= step ||
+        (advertised < half && room - advertised >= step) ||
         (advertised < this.config.mss && room >= this.config.mss && before < room)
       ) {
         this.#emitAck();
@@ -856,8 +858,9 @@ export class Tcb {
       }
       switch (this.state) {
         case TcpState.SynReceived:
-          // Passive: back to LISTEN, which for us means discard; active: refused.
-          this.#fail(this.#userClosed ? "reset" : "refused");
+          // Passive: back to LISTEN, which for us means discarding the TCB (nobody accepted it
+          // yet); active (simultaneous open): the connection is refused.
+          this.#fail("refused");
           return;
         case TcpState.TimeWait:
           // RFC 1337 §4: ignore RSTs in TIME-WAIT, so a stray RST cannot cut it short.
@@ -968,6 +971,11 @@ export class Tcb {
     const window = seg.window * 2 ** this.sndShift;
     if (this.sackEnabled && seg.options.sackBlocks) {
       this.#sack.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
+    }
+    if (window === 0 && ack === this.sndUna) {
+      // The peer is alive and answering with a closed window: retransmissions it refuses are
+      // probes, which must not make us give up (RFC 9293 §3.8.6.1).
+      this.#retries = 0;
     }
     if (seqGt(ack, this.sndUna)) {
       const acked = seqSub(ack, this.sndUna);

@@ -10,6 +10,7 @@
 
 import type { Ipv4Addr } from "./addr.ts";
 import { finishChecksum, pseudoHeaderSum, sumWords } from "./checksum.ts";
+import type { ParseResult } from "./result.ts";
 
 /** The TCP header flags (RFC 9293 §3.1; ECE and CWR from RFC 3168 §23.2). */
 export const TcpFlags = {
@@ -71,8 +72,23 @@ export interface TcpOptions {
   timestamps?: { value: number; echo: number };
 }
 
-/** The outcome of a parse: the value, or why the bytes were refused. */
-export type TcpParseResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+/** Why an options area was refused. */
+export type TcpOptionDropReason =
+  | "option-truncated"
+  | "option-bad-length"
+  | "option-bad-mss-length"
+  | "option-bad-window-scale-length"
+  | "option-bad-sack-permitted-length"
+  | "option-bad-sack-length"
+  | "option-bad-timestamps-length";
+
+/** Why a segment was refused. */
+export type TcpDropReason =
+  | "truncated"
+  | "bad-data-offset"
+  | "truncated-header"
+  | "bad-checksum"
+  | TcpOptionDropReason;
 
 /**
  * Parses an options area (RFC 9293 §3.1 "Options"). Unknown kinds are skipped using their length
@@ -82,7 +98,9 @@ export type TcpParseResult<T> = { ok: true; value: T } | { ok: false; reason: st
  * parseTcpOptions(new Uint8Array([2, 4, 5, 0xb4])); // { ok: true, value: { mss: 1460 } }
  * ```
  */
-export function parseTcpOptions(bytes: Uint8Array): TcpParseResult<TcpOptions> {
+export function parseTcpOptions(
+  bytes: Uint8Array,
+): ParseResult<TcpOptions, TcpOptionDropReason> {
   const options: TcpOptions = {};
   let i = 0;
   while (i < bytes.length) {
@@ -315,7 +333,7 @@ export function parseTcp(
   source: Ipv4Addr,
   destination: Ipv4Addr,
   options: ParseTcpOptions = {},
-): TcpParseResult<TcpSegment> {
+): ParseResult<TcpSegment, TcpDropReason> {
   if (bytes.length < TCP_HEADER_LENGTH) return { ok: false, reason: "truncated" };
   const headerLength = (bytes[DATA_OFFSET] >>> 4) * 4;
   if (headerLength < TCP_HEADER_LENGTH) return { ok: false, reason: "bad-data-offset" };

@@ -20,6 +20,8 @@ export interface StackPairOptions {
   seed?: number;
   /** Link MTU. */
   mtu?: number;
+  /** Wraps A's link end (after faults), e.g. to drop chosen frames. */
+  wrapLinkA?: (link: LinkDevice) => LinkDevice;
   /** Extra options for both stacks. */
   stack?: Partial<StackOptions>;
 }
@@ -43,6 +45,7 @@ export function createStackPair(options: StackPairOptions = {}): StackPair {
   if (options.faults) {
     sideA = faulty = new FaultyLink(linkA, options.faults, new SeededRandom(seed));
   }
+  if (options.wrapLinkA) sideA = options.wrapLinkA(sideA);
   const make = (link: LinkDevice, n: number, random: Random) =>
     Stack.create({
       link,
