@@ -33,6 +33,8 @@
 export { Stack, type StackOptions, type StackStats } from "./stack/stack.ts";
 export type { EchoReply, EchoRequest, EchoResult } from "./stack/icmp/layer.ts";
 export type { ListenDatagramOptions, UdpSocket } from "./stack/udp/layer.ts";
+export type { TcpConn } from "./stack/tcp/conn.ts";
+export type { TcpListener } from "./stack/tcp/listener.ts";
 export type { NetAddr } from "./stack/net_addr.ts";
 export type { ArpEntry } from "./stack/arp/cache.ts";
 export {

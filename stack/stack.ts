@@ -38,6 +38,9 @@ import {
 } from "./udp/layer.ts";
 import { type Ipv4Addr, type Ipv4Cidr, type MacAddr, randomLocalMac } from "./wire/addr.ts";
 import { EtherType } from "./wire/ethernet.ts";
+import { TcpLayer, type TcpLayerOptions, type TcpStats } from "./tcp/layer.ts";
+import type { TcpConn } from "./tcp/conn.ts";
+import type { TcpListener } from "./tcp/listener.ts";
 
 /** Options of {@link Stack.create}. */
 export interface StackOptions {
@@ -65,6 +68,8 @@ export interface StackOptions {
   icmp?: IcmpOptions;
   /** UDP tunables. */
   udp?: UdpOptions;
+  /** TCP tunables (caps, timers, congestion control). */
+  tcp?: Omit<TcpLayerOptions, "ip" | "clock" | "random" | "localAddress">;
 }
 
 /** A snapshot of every layer's counters. */
@@ -81,6 +86,8 @@ export interface StackStats {
   icmp: IcmpStats;
   /** UDP counters, plus the ports bound now. */
   udp: UdpStats & { boundPorts: number[] };
+  /** TCP counters. */
+  tcp: TcpStats;
 }
 
 /**
@@ -112,6 +119,8 @@ export class Stack implements AsyncDisposable {
   readonly icmp: IcmpLayer;
   /** UDP layer. */
   readonly udp: UdpLayer;
+  /** TCP layer. */
+  readonly tcp: TcpLayer;
   readonly #channels: Channel<unknown>[] = [];
   readonly #dealers: Promise<void>[] = [];
   #closing: Promise<void> | undefined;
@@ -150,15 +159,26 @@ export class Stack implements AsyncDisposable {
       options.udp,
     );
 
+    this.tcp = new TcpLayer({
+      ...options.tcp,
+      ip: this.ipv4,
+      clock,
+      random,
+      localAddress: options.address.address,
+    });
+
     const arpInbox = this.#channel<Uint8Array>(capacity, "arp.in");
     const ipv4Inbox = this.#channel<Uint8Array>(capacity, "ipv4.in");
     const icmpInbox = this.#channel<TransportInput>(capacity, "icmp.in");
     const udpInbox = this.#channel<TransportInput>(capacity, "udp.in");
+    const tcpInbox = this.#channel<TransportInput>(capacity, "tcp.in");
     this.ethernet.bind(EtherType.Arp, arpInbox);
     this.ethernet.bind(EtherType.Ipv4, ipv4Inbox);
     this.ipv4.bindProtocol(IpProtocol.Icmp, icmpInbox);
     this.ipv4.bindProtocol(IpProtocol.Udp, udpInbox);
+    this.ipv4.bindProtocol(IpProtocol.Tcp, tcpInbox);
     this.icmp.bindErrors(IpProtocol.Udp, udpInbox);
+    this.icmp.bindErrors(IpProtocol.Tcp, tcpInbox);
 
     this.#dealers.push(
       this.ethernet.run(),
@@ -166,6 +186,7 @@ export class Stack implements AsyncDisposable {
       this.ipv4.run(ipv4Inbox),
       this.icmp.run(icmpInbox),
       this.udp.run(udpInbox),
+      this.tcp.run(tcpInbox),
     );
     if (!options.quiet) this.arp.announce();
   }
@@ -195,6 +216,16 @@ export class Stack implements AsyncDisposable {
     return this.udp.listenDatagram(options);
   }
 
+  /** Opens a TCP connection, like `Deno.connect`. */
+  connect(options: { hostname: string; port: number; localPort?: number }): Promise<TcpConn> {
+    return this.tcp.connect(options);
+  }
+
+  /** Listens for TCP connections, like `Deno.listen`. */
+  listen(options: { port: number; hostname?: string; backlog?: number }): TcpListener {
+    return this.tcp.listen(options);
+  }
+
   /** A snapshot of all counters. */
   stats(): StackStats {
     const clone = <T>(value: T): T => structuredClone(value);
@@ -205,6 +236,7 @@ export class Stack implements AsyncDisposable {
       ipv4: { ...clone(this.ipv4.stats), reassembly: { ...this.ipv4.assemblers.stats } },
       icmp: clone(this.icmp.stats),
       udp: { ...clone(this.udp.stats), boundPorts: this.udp.boundPorts },
+      tcp: this.tcp.stats,
     };
   }
 
@@ -214,6 +246,7 @@ export class Stack implements AsyncDisposable {
       this.arp.close();
       this.ipv4.close();
       this.icmp.close();
+      await this.tcp.close();
       for (const channel of this.#channels) channel.close();
       await this.link.close();
       await Promise.allSettled(this.#dealers);

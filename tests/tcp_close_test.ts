@@ -207,3 +207,71 @@ Deno.test("tcp close: TIME-WAIT ignores RST (RFC 1337 §4)", async () => {
   probe.expectNone();
   await probe.close();
 });
+
+// RFC 9293 §3.10.7.4 second check: a RST at RCV.NXT ends the connection in every synchronized
+// state but TIME-WAIT (RFC 1337); the user sees ConnectionReset where data could still flow.
+const RST_STATES: [
+  string,
+  TcpState,
+  (p: Probe, c: Awaited<ReturnType<typeof open>>) => Promise<number>,
+][] = [
+  ["ESTABLISHED", TcpState.Established, () => Promise.resolve(P + 1)],
+  ["FIN-WAIT-1", TcpState.FinWait1, async (p, c) => {
+    await c.conn.closeWrite();
+    await p.settle();
+    return P + 1;
+  }],
+  ["FIN-WAIT-2", TcpState.FinWait2, async (p, c) => {
+    await c.conn.closeWrite();
+    await p.settle();
+    await p.send({ flags: ACK, seq: P + 1, ack: c.iss + 2 });
+    return P + 1;
+  }],
+  ["CLOSE-WAIT", TcpState.CloseWait, async (p, c) => {
+    await p.send({ flags: FIN | ACK, seq: P + 1, ack: c.iss + 1 });
+    return P + 2;
+  }],
+  ["CLOSING", TcpState.Closing, async (p, c) => {
+    await c.conn.closeWrite();
+    await p.settle();
+    await p.send({ flags: FIN | ACK, seq: P + 1, ack: c.iss + 1 });
+    return P + 2;
+  }],
+  ["LAST-ACK", TcpState.LastAck, async (p, c) => {
+    await p.send({ flags: FIN | ACK, seq: P + 1, ack: c.iss + 1 });
+    await c.conn.closeWrite();
+    await p.settle();
+    return P + 2;
+  }],
+];
+for (const [name, expected, reach] of RST_STATES) {
+  Deno.test(`tcp close: RST at RCV.NXT in ${name} closes the connection`, async () => {
+    const probe = new Probe();
+    const c = await open(probe);
+    const rcvNxt = await reach(probe, c);
+    assert.equal(c.state(), expected);
+    await probe.send({ flags: RST, seq: rcvNxt + 1 });
+    assert.equal(c.state(), expected, "off by one: challenge ACK only");
+    await probe.send({ flags: RST, seq: rcvNxt });
+    assert.equal(c.state(), undefined);
+    c.conn.close();
+    await probe.close();
+  });
+}
+
+Deno.test("tcp close: RST in SYN-RECEIVED drops the embryonic connection (back to LISTEN)", async () => {
+  const probe = new Probe();
+  const listener = probe.layer.listen({ port: 80 });
+  await probe.send({ flags: SYN, seq: P });
+  const iss = probe.expect({ flags: SYN | ACK }).seq;
+  await probe.send({ flags: RST, seq: P + 1 });
+  assert.equal(probe.layer.connectionState(ADDR_A, 40000, 80), undefined);
+  // The listener still works.
+  await probe.send({ flags: SYN, seq: P + 5000 });
+  const iss2 = probe.expect({ flags: SYN | ACK, ack: P + 5001 }).seq;
+  assert.equal(iss2, iss, "same tuple, same clock: same RFC 6528 ISN");
+  await probe.send({ flags: ACK, seq: P + 5001, ack: iss2 + 1 });
+  const conn = await listener.accept();
+  conn.close();
+  await probe.close();
+});

@@ -75,6 +75,8 @@ export interface TcbConfig {
   keepAliveProbes: number;
   /** Challenge ACKs allowed per second (RFC 5961 §7). */
   challengeAckLimit: number;
+  /** Least time between ACKs answering out-of-window pure ACKs (Linux: 500 ms). */
+  invalidAckIntervalMs: number;
 }
 
 /** Defaults: Linux-like buffers and timers, 2*MSL = 60 s, CUBIC. */
@@ -101,6 +103,7 @@ export const DEFAULT_TCB_CONFIG: TcbConfig = {
   keepAliveIntervalMs: 75_000,
   keepAliveProbes: 9,
   challengeAckLimit: 100,
+  invalidAckIntervalMs: 500,
 };
 
 /** The fields of an incoming segment the TCB reads (a parsed `TcpSegment` fits). */
@@ -293,6 +296,7 @@ export class Tcb {
   #keepAliveSent = 0;
   #userClosed = false;
   #challengeWindowStart = 0;
+  #lastInvalidAckAt = -Infinity;
   #challengeCount = 0;
   #out: OutSegment[] = [];
   #counters: TcbCounters;
@@ -544,13 +548,16 @@ export class Tcb {
     }
   }
 
-  /** ABORT (RFC 9293 §3.10.5): send `<SEQ=SND.NXT><CTL=RST>` when synchronized, then CLOSED. */
+  /**
+   * ABORT (RFC 9293 §3.10.5): send `<SEQ=SND.NXT><CTL=RST>` (SND.MAX here, see the ACK note)
+   * when synchronized, then CLOSED.
+   */
   abort(nowMs: number): void {
     this.#enter(nowMs);
     if (this.state === TcpState.Closed) return;
     if (this.state !== TcpState.SynSent && this.state !== TcpState.TimeWait) {
       this.#out.push({
-        seq: this.sndNxt,
+        seq: this.sndMax,
         ack: 0,
         flags: TcpFlags.RST,
         window: 0,
@@ -846,6 +853,13 @@ export class Tcb {
       this.#counters.outOfWindow++;
       if (this.state === TcpState.TimeWait && seg.flags & TcpFlags.FIN) {
         this.#timeWaitAt = this.#now + this.config.timeWaitMs;
+      }
+      // A pure ACK answered with an ACK can start an endless ACK war when both sides think the
+      // other is out of window: rate-limit those answers (RFC 5961 §7; Linux's
+      // tcp_invalid_ratelimit). Segments with data, SYN or FIN are always answered.
+      if (segLen === 0) {
+        if (this.#now - this.#lastInvalidAckAt < this.config.invalidAckIntervalMs) return;
+        this.#lastInvalidAckAt = this.#now;
       }
       this.#ackNow = this.#ackPending = true;
       return;
@@ -1295,7 +1309,10 @@ export class Tcb {
   }
 
   #emitAck(): void {
-    this.#emit(TcpFlags.ACK, this.sndNxt, EMPTY);
+    // SND.MAX rather than SND.NXT: after an RTO rewinds SND.NXT, the peer may already hold
+    // bytes beyond it, and an ACK numbered below RCV.NXT would be unacceptable there (its ACK
+    // field ignored). SND.MAX is what Linux calls snd_nxt.
+    this.#emit(TcpFlags.ACK, this.sndMax, EMPTY);
   }
 
   /** Queues a segment with the current ACK, window and per-segment options. */
