@@ -63,3 +63,4 @@ export { type ByteSink, PcapLink, PcapWriter } from "./stack/link/pcap.ts";
 export { openTap, type TapDevice, type TapOptions } from "./ffi/tap.ts";
 export { setIpv4Address, setLinkUp, setMtu } from "./ffi/netif.ts";
 export { withNetns } from "./ffi/netns.ts";
+export { connToDuplex, type GonetHttpServer, serveHttp } from "./node/http.ts";

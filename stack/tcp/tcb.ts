@@ -956,9 +956,11 @@ export class Tcb {
         seqLt(seq, seqAdd(this.rcvNxt, wnd));
     }
     if (wnd === 0) return false;
+    // "Start or end in the window", widened to "overlaps the window": a segment that begins
+    // before RCV.NXT and ends beyond the window (a big retransmission into a small window)
+    // still carries new bytes, which the trimming rule keeps (as Linux's tcp_sequence does).
     const end = seqAdd(seq, len - 1);
-    const inWnd = (s: number) => seqLe(this.rcvNxt, s) && seqLt(s, seqAdd(this.rcvNxt, wnd));
-    return inWnd(seq) || inWnd(end);
+    return seqGe(end, this.rcvNxt) && seqLt(seq, seqAdd(this.rcvNxt, wnd));
   }
 
   #challengeAck(): void {
@@ -1209,7 +1211,11 @@ export class Tcb {
       if (unsent > 0) {
         const retransmission = seqLt(this.sndNxt, this.sndMax);
         let len = Math.min(unsent, this.sendMss);
-        if (!force) {
+        if (force) {
+          // The RTO resend goes out whatever the windows say, but no larger than the peer's
+          // window (at least one byte, which then works as a window probe).
+          len = Math.min(len, Math.max(1, this.sndWnd));
+        } else {
           // The peer's window limits new data; cwnd limits everything.
           const windowRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
           len = Math.min(len, usable, windowRoom);
