@@ -184,7 +184,10 @@ export interface ClientsResult {
 async function withDeadline<T>(work: Promise<T>, deadlineMs: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer in ${deadlineMs} ms`)), deadlineMs);
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no answer in ${deadlineMs} ms`)),
+      deadlineMs,
+    );
   });
   try {
     return await Promise.race([work, timeout]);
@@ -212,7 +215,9 @@ export async function discardClients(
     const line = await readLine(conn);
     safeClose(conn);
     const confirmed = Number(line);
-    if (confirmed !== options.bytes) throw new Error(`server confirmed ${line} of ${options.bytes}`);
+    if (confirmed !== options.bytes) {
+      throw new Error(`server confirmed ${line} of ${options.bytes}`);
+    }
     result.completed++;
     result.bytes += confirmed;
   };
@@ -292,7 +297,13 @@ export interface RateResult {
  */
 export async function connectionRate(
   api: NetApi,
-  options: { hostname: string; loops: number; durationMs: number; maxCount: number; timeoutMs: number },
+  options: {
+    hostname: string;
+    loops: number;
+    durationMs: number;
+    maxCount: number;
+    timeoutMs: number;
+  },
 ): Promise<RateResult> {
   const start = performance.now();
   const end = start + options.durationMs;

@@ -8,13 +8,16 @@ import type { EchoResult } from "../stack/icmp/layer.ts";
 import type { Stack, StackStats } from "../stack/stack.ts";
 import { formatIpv4, formatIpv4Cidr, formatMac } from "../stack/wire/addr.ts";
 import { hostnameToIpv4 } from "../stack/net_addr.ts";
+import type { TcpConn } from "../stack/tcp/conn.ts";
 import type {
   ArpRow,
+  ByteStream,
   DatagramEvent,
   DatagramListener,
   PingParams,
   StackInfo,
   StackSession,
+  StreamListener,
 } from "./session.ts";
 
 /** A session on an in-process stack. */
@@ -113,6 +116,24 @@ export class InProcessSession implements StackSession {
     });
   }
 
+  /** Opens a TCP connection. */
+  async tcpConnect(hostname: string, port: number): Promise<ByteStream> {
+    return connStream(await this.#stack.connect({ hostname, port }));
+  }
+
+  /** Listens on a TCP port. */
+  tcpListen(port: number): Promise<StreamListener> {
+    const listener = this.#stack.listen({ port });
+    return Promise.resolve({
+      port,
+      accept: async () => connStream(await listener.accept()),
+      close: () => {
+        listener.close();
+        return Promise.resolve();
+      },
+    });
+  }
+
   /** Counters. */
   stats(): Promise<StackStats> {
     return Promise.resolve(this.#stack.stats());
@@ -124,4 +145,23 @@ export class InProcessSession implements StackSession {
     this.#identifiers.clear();
     await this.#onClose();
   }
+}
+
+/** A {@link ByteStream} over a stack connection. */
+export function connStream(conn: TcpConn): ByteStream {
+  return {
+    local: `${conn.localAddr.hostname}:${conn.localAddr.port}`,
+    remote: `${conn.remoteAddr.hostname}:${conn.remoteAddr.port}`,
+    readable: conn.readable,
+    async write(data) {
+      let offset = 0;
+      while (offset < data.length) offset += await conn.write(data.subarray(offset));
+    },
+    closeWrite: () => conn.closeWrite(),
+    close: () => {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    },
+  };
 }

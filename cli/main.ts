@@ -10,6 +10,7 @@ import { arpCommand } from "./commands/arp.ts";
 import { pingCommand } from "./commands/ping.ts";
 import type { CommandRunner } from "./commands/runner.ts";
 import { statsCommand } from "./commands/stats.ts";
+import { tcpCommand } from "./commands/tcp.ts";
 import { udpCommand } from "./commands/udp.ts";
 import { upCommand } from "./commands/up.ts";
 import { ExitCode } from "./usage_error.ts";
@@ -37,7 +38,7 @@ export async function main(args: string[]): Promise<number> {
       outputError: (text, write) => write(text.trimEnd().replace(/\n+/g, " ") + "\n"),
     })
     .showSuggestionAfterError(false);
-  for (const build of [upCommand, pingCommand, arpCommand, udpCommand, statsCommand]) {
+  for (const build of [upCommand, pingCommand, arpCommand, udpCommand, tcpCommand, statsCommand]) {
     program.addCommand(build(run));
   }
   // Subcommands added with addCommand do not inherit exitOverride; apply it to the whole tree.

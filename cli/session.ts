@@ -54,6 +54,32 @@ export interface DatagramListener {
   close(): Promise<void>;
 }
 
+/** One direction-pair of bytes: a TCP connection, possibly relayed through the control socket. */
+export interface ByteStream {
+  /** Local end, `ADDR:PORT`. */
+  readonly local: string;
+  /** Remote end, `ADDR:PORT`. */
+  readonly remote: string;
+  /** Bytes from the peer; errors with `Deno.errors.ConnectionReset` and friends. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Sends bytes (resolves when handed on). */
+  write(data: Uint8Array): Promise<void>;
+  /** Half-closes (FIN). */
+  closeWrite(): Promise<void>;
+  /** Closes both directions. */
+  close(): void;
+}
+
+/** A TCP listener held open by a session. */
+export interface StreamListener {
+  /** The local port. */
+  readonly port: number;
+  /** The next connection. */
+  accept(): Promise<ByteStream>;
+  /** Stops listening. */
+  close(): Promise<void>;
+}
+
 /** One ping request. */
 export interface PingParams {
   /** Dotted-quad destination. */
@@ -86,6 +112,10 @@ export interface StackSession {
   udpSend(hostname: string, port: number, data: Uint8Array, sourcePort?: number): Promise<void>;
   /** Binds a UDP port. */
   udpListen(port: number): Promise<DatagramListener>;
+  /** Opens a TCP connection. */
+  tcpConnect(hostname: string, port: number): Promise<ByteStream>;
+  /** Listens on a TCP port. */
+  tcpListen(port: number): Promise<StreamListener>;
   /** Counters. */
   stats(): Promise<StackStats>;
   /** Ends the session (and the in-process stack, if any). */

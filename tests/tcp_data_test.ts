@@ -395,10 +395,13 @@ Deno.test("tcp data: a peer answering with a zero window is never given up on", 
   for (let i = 0; i < 5; i++) {
     await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, window: 0 });
     await probe.advance(rto);
-    probe.expect({ seq: iss + 1, length: 100 }, `retransmission ${i + 1}`);
+    // Retransmissions shrink to the window, at least one byte: they double as probes.
+    probe.expect({ seq: iss + 1, length: 1 }, `retransmission ${i + 1}`);
     rto *= 2;
   }
   assert.equal(probe.layer.connectionState(ADDR_A, 40000, 80), TcpState.Established);
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, window: 1000 });
+  probe.expect({ seq: iss + 1, length: 100 }, "the window opened");
   await probe.send({ flags: ACK, seq: P + 1, ack: iss + 101, window: 1000 });
   assert.equal(probe.layer.connectionTcb(ADDR_A, 40000, 80)!.unacknowledgedBytes, 0);
   conn.close();
@@ -414,6 +417,58 @@ Deno.test("tcp data: out-of-order data beyond the cap is dropped and counted", a
   assert.equal(probe.layer.stats.outOfOrderDrops, 1);
   await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(100, 1) });
   probe.expect({ flags: ACK, ack: P + 201 }, "the held segment was kept");
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: a segment straddling the whole window is accepted and trimmed", async () => {
+  const { probe, conn, iss } = await open({ tcb: { recvBufferBytes: 1000, delayedAckMs: 0 } });
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(500, 1) });
+  probe.expect({ flags: ACK, ack: P + 501 });
+  const buf = new Uint8Array(3000);
+  assert.equal(await conn.read(buf), 500);
+  await probe.settle();
+  probe.expect({ flags: ACK, ack: P + 501, window: 1000 }, "window update");
+  // Starts before RCV.NXT and ends beyond the window: neither end is in the window, yet the
+  // middle is new (RFC 9293 §3.10.7.4 trimming).
+  const payload = new Uint8Array(3000).map((_, i) => i & 0xff);
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload });
+  probe.expect({ flags: ACK, ack: P + 1501, window: 0 });
+  assert.equal(await conn.read(buf), 1000);
+  assert.deepEqual(buf.subarray(0, 1000), payload.subarray(500, 1500));
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: ACKs carry SND.MAX after an RTO rewound SND.NXT", async () => {
+  const { probe, conn, iss } = await open({ tcb: { delayedAckMs: 0 } }, { mss: 1000 });
+  await conn.write(bytes(3000));
+  await probe.settle();
+  for (let i = 0; i < 3; i++) probe.expect({ seq: iss + 1 + i * 1000, length: 1000 });
+  await probe.advance(200);
+  probe.expect({ seq: iss + 1, length: 1000 }, "RTO resend; SND.NXT is back at SND.UNA");
+  // The peer may already hold all 3000 bytes: an ACK numbered iss + 1001 would be below its
+  // RCV.NXT and unacceptable there.
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(10) });
+  probe.expect({ flags: ACK, seq: iss + 3001, ack: P + 11, length: 0 });
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: answers to out-of-window pure ACKs are rate-limited (no ACK wars)", async () => {
+  const { probe, conn, iss } = await open();
+  await probe.send({ flags: ACK, seq: P - 5000, ack: iss + 1 });
+  probe.expect({ flags: ACK, seq: iss + 1, ack: P + 1 });
+  await probe.send({ flags: ACK, seq: P - 5000, ack: iss + 1 });
+  await probe.advance(499);
+  await probe.send({ flags: ACK, seq: P - 5000, ack: iss + 1 });
+  probe.expectNone("within 500 ms of the last answer");
+  await probe.advance(1);
+  await probe.send({ flags: ACK, seq: P - 5000, ack: iss + 1 });
+  probe.expect({ flags: ACK, seq: iss + 1, ack: P + 1 });
+  // Old data is always answered.
+  await probe.send({ flags: ACK, seq: P - 5000, ack: iss + 1, payload: bytes(10) });
+  probe.expect({ flags: ACK, ack: P + 1 });
   conn.close();
   await probe.close();
 });

@@ -247,3 +247,36 @@ Deno.test("tcp transfer: both sides close at once and both reach TIME-WAIT then 
   listener.close();
   await net.close();
 });
+
+Deno.test("tcp transfer: jumbo MSS into a 2000-byte window at 20% loss", async () => {
+  // Found by a seeded stress run: RTO resends larger than the window, "straddling" segments
+  // and stale timestamp echoes once stalled such transfers for hours of simulated time.
+  const options = {
+    tcb: {
+      congestion: "newreno" as const,
+      windowScaling: false,
+      recvBufferBytes: 2000,
+      sendBufferBytes: 3000,
+      maxRetries: 30,
+    },
+  };
+  const net = new Net({
+    seed: 4327,
+    faults: { loss: 0.2, duplicate: 0.05, latencyMs: 30 },
+    options,
+    mtu: 9000,
+  });
+  const start = net.clock.now();
+  const listener = net.b.listen({ port: 9000 });
+  const accepted = listener.accept();
+  const client = await net.await(net.a.connect({ hostname: 0x0a000002, port: 9000 }));
+  const server = await net.await(accepted);
+  const data = pattern(60_000, 8);
+  const [, got] = await net.await(Promise.all([writeAll(client, data, 7000), readAll(server)]));
+  assert.deepEqual(got, data);
+  assert.ok(net.clock.now() - start < 300_000, `took ${net.clock.now() - start} ms simulated`);
+  client.close();
+  server.close();
+  listener.close();
+  await net.close();
+});

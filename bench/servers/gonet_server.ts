@@ -21,7 +21,9 @@ if (import.meta.main) {
       "host-ip": { type: "string", default: "10.0.0.1/24" },
     },
   });
-  const running = bringUp(parseStackFlags({ tap: values.tap, ip: values.ip, hostIp: values["host-ip"] }));
+  const running = bringUp(
+    parseStackFlags({ tap: values.tap, ip: values.ip, hostIp: values["host-ip"] }),
+  );
   try {
     await serve(gonetNetApi(running.stack), { ip: values.ip }, () => {
       const stats = running.stack.stats();

@@ -8,12 +8,16 @@ import type { EchoResult } from "../../stack/icmp/layer.ts";
 import type { StackStats } from "../../stack/stack.ts";
 import type {
   ArpRow,
+  ByteStream,
   DatagramEvent,
   DatagramListener,
   PingParams,
   StackInfo,
   StackSession,
+  StreamListener,
 } from "../session.ts";
+import { ConnReader } from "./conn_reader.ts";
+import { errorFromJson, FramedStream } from "./frames.ts";
 import { type ControlMessage, fromBase64, readJsonLines, toBase64 } from "./protocol.ts";
 
 interface Pending {
@@ -30,7 +34,7 @@ export async function connectControl(path: string): Promise<RemoteSession | unde
   } catch {
     return undefined;
   }
-  return new RemoteSession(conn);
+  return new RemoteSession(conn, path);
 }
 
 /** A session on a stack in another process. */
@@ -38,6 +42,7 @@ export class RemoteSession implements StackSession {
   /** Always false. */
   readonly inProcess = false;
   readonly #conn: Deno.UnixConn;
+  readonly #path: string;
   readonly #pending = new Map<number, Pending>();
   readonly #encoder = new TextEncoder();
   readonly #reading: Promise<void>;
@@ -45,8 +50,9 @@ export class RemoteSession implements StackSession {
   #closed = false;
 
   /** @internal Use {@link connectControl}. */
-  constructor(conn: Deno.UnixConn) {
+  constructor(conn: Deno.UnixConn, path: string) {
     this.#conn = conn;
+    this.#path = path;
     this.#reading = this.#readLoop();
   }
 
@@ -134,6 +140,23 @@ export class RemoteSession implements StackSession {
     });
   }
 
+  /** Opens a TCP connection in the remote stack, relayed over a connection of its own. */
+  tcpConnect(hostname: string, port: number): Promise<ByteStream> {
+    return this.#openStream("tcpConnect", { hostname, port });
+  }
+
+  /** Listens on a TCP port in the remote stack; each accepted connection gets its own relay. */
+  async tcpListen(port: number): Promise<StreamListener> {
+    await this.#call("tcpListen", { port });
+    return {
+      port,
+      accept: () => this.#openStream("tcpAccept", { port }),
+      close: async () => {
+        await this.#call("tcpUnlisten", { port }).catch(() => {});
+      },
+    };
+  }
+
   /** Counters. */
   stats(): Promise<StackStats> {
     return this.#call("stats", {}) as Promise<StackStats>;
@@ -147,6 +170,26 @@ export class RemoteSession implements StackSession {
       this.#conn.close();
     } catch { /* already closed */ }
     await this.#reading;
+  }
+
+  async #openStream(method: string, params: Record<string, unknown>): Promise<ByteStream> {
+    const conn = await Deno.connect({ transport: "unix", path: this.#path });
+    const request = new TextEncoder().encode(JSON.stringify({ id: 1, method, params }) + "\n");
+    let offset = 0;
+    while (offset < request.length) offset += await conn.write(request.subarray(offset));
+    const reader = new ConnReader(conn.readable);
+    const line = await reader.readLine();
+    if (line === null) {
+      conn.close();
+      throw new Deno.errors.ConnectionReset("The gonet stack closed the control connection");
+    }
+    const answer = JSON.parse(line) as ControlMessage;
+    if (answer.error) {
+      conn.close();
+      throw errorFromJson(answer.error);
+    }
+    const ends = answer.result as { local: string; remote: string };
+    return new FramedStream(conn, reader, ends.local, ends.remote);
   }
 
   #call(
@@ -184,7 +227,7 @@ export class RemoteSession implements StackSession {
           continue;
         }
         this.#pending.delete(message.id);
-        if (message.error) pending.reject(toError(message.error));
+        if (message.error) pending.reject(errorFromJson(message.error));
         else pending.resolve(message.result);
       }
     } catch {
@@ -197,14 +240,4 @@ export class RemoteSession implements StackSession {
     }
     this.#pending.clear();
   }
-}
-
-/** Rebuilds a typed error from its name, so `Deno.errors.X` survive the trip. */
-function toError(error: { name: string; message: string }): Error {
-  const errors = Deno.errors as unknown as Record<string, new (message: string) => Error>;
-  const ErrorClass = errors[error.name];
-  if (ErrorClass) return new ErrorClass(error.message);
-  const plain = new Error(error.message);
-  plain.name = error.name;
-  return plain;
 }

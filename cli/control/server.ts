@@ -4,14 +4,10 @@
  * @module
  */
 
-import type { DatagramListener, StackSession } from "../session.ts";
-import {
-  type ControlMessage,
-  type ControlRequest,
-  fromBase64,
-  readJsonLines,
-  toBase64,
-} from "./protocol.ts";
+import type { DatagramListener, StackSession, StreamListener } from "../session.ts";
+import { ConnReader } from "./conn_reader.ts";
+import { bridge, FramedStream } from "./frames.ts";
+import { type ControlMessage, type ControlRequest, fromBase64, toBase64 } from "./protocol.ts";
 
 /** Creates the per-connection session; its `close` must not tear down the stack. */
 export type SessionFactory = () => StackSession;
@@ -39,10 +35,12 @@ export async function startControlServer(
   await Deno.remove(path).catch(() => {});
   const listener = Deno.listen({ transport: "unix", path });
   const connections = new Set<Deno.UnixConn>();
+  // TCP listeners by port: created on one client connection, accepted from on others.
+  const tcpListeners = new Map<number, StreamListener>();
   const serving = (async () => {
     for await (const conn of listener) {
       connections.add(conn);
-      serveConnection(conn, newSession()).finally(() => connections.delete(conn));
+      serveConnection(conn, newSession(), tcpListeners).finally(() => connections.delete(conn));
     }
   })().catch(() => {});
   return {
@@ -70,9 +68,15 @@ async function isLive(path: string): Promise<boolean> {
   }
 }
 
-async function serveConnection(conn: Deno.UnixConn, session: StackSession): Promise<void> {
+async function serveConnection(
+  conn: Deno.UnixConn,
+  session: StackSession,
+  tcpListeners: Map<number, StreamListener>,
+): Promise<void> {
   const encoder = new TextEncoder();
   const listeners = new Map<number, DatagramListener>();
+  const ownedTcpPorts = new Set<number>();
+  const reader = new ConnReader(conn.readable);
   let writing = Promise.resolve();
   const send = (message: ControlMessage) => {
     const bytes = encoder.encode(JSON.stringify(message) + "\n");
@@ -82,31 +86,78 @@ async function serveConnection(conn: Deno.UnixConn, session: StackSession): Prom
       while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
     }).catch(() => {});
   };
+  let streaming = false;
   try {
-    for await (const value of readJsonLines(conn.readable)) {
-      const request = value as ControlRequest;
-      handle(request, session, listeners, send).then(
+    for (let line = await reader.readLine(); line !== null; line = await reader.readLine()) {
+      if (line.trim() === "") continue;
+      const request = JSON.parse(line) as ControlRequest;
+      if (request.method === "tcpConnect" || request.method === "tcpAccept") {
+        // This connection now carries one TCP stream in frames, and nothing else.
+        streaming = true;
+        await serveStream(conn, reader, request, session, tcpListeners, send, () => writing);
+        return;
+      }
+      handle(request, session, listeners, tcpListeners, ownedTcpPorts, send).then(
         (result) => send({ id: request.id, result: result ?? null }),
         (error: Error) =>
           send({ id: request.id, error: { name: error.name, message: error.message } }),
       );
     }
   } catch {
-    // The client went away mid-message: clean up below.
+    // The client went away or sent garbage: clean up below.
   } finally {
     for (const listener of listeners.values()) await listener.close();
+    for (const port of ownedTcpPorts) {
+      await tcpListeners.get(port)?.close();
+      tcpListeners.delete(port);
+    }
     await session.close();
     await writing;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
+    if (!streaming) {
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
   }
+}
+
+async function serveStream(
+  conn: Deno.UnixConn,
+  reader: ConnReader,
+  request: ControlRequest,
+  session: StackSession,
+  tcpListeners: Map<number, StreamListener>,
+  send: (message: ControlMessage) => void,
+  written: () => Promise<void>,
+): Promise<void> {
+  const p = request.params ?? {};
+  let tcp;
+  try {
+    if (request.method === "tcpConnect") {
+      tcp = await session.tcpConnect(String(p.hostname), Number(p.port));
+    } else {
+      const listener = tcpListeners.get(Number(p.port));
+      if (!listener) throw new Deno.errors.NotFound(`No TCP listener on port ${p.port}`);
+      tcp = await listener.accept();
+    }
+  } catch (error) {
+    const e = error as Error;
+    send({ id: request.id, error: { name: e.name, message: e.message } });
+    await written();
+    conn.close();
+    return;
+  }
+  send({ id: request.id, result: { local: tcp.local, remote: tcp.remote } });
+  await written();
+  await bridge(new FramedStream(conn, reader, tcp.local, tcp.remote), tcp);
 }
 
 async function handle(
   request: ControlRequest,
   session: StackSession,
   listeners: Map<number, DatagramListener>,
+  tcpListeners: Map<number, StreamListener>,
+  ownedTcpPorts: Set<number>,
   send: (message: ControlMessage) => void,
 ): Promise<unknown> {
   const p = request.params ?? {};
@@ -151,6 +202,23 @@ async function handle(
       const listener = listeners.get(Number(p.localPort));
       listeners.delete(Number(p.localPort));
       return await listener?.close();
+    }
+    case "tcpListen": {
+      const port = Number(p.port);
+      if (tcpListeners.has(port)) {
+        throw new Deno.errors.AddrInUse(`Cannot listen: port ${port} is already in use`);
+      }
+      tcpListeners.set(port, await session.tcpListen(port));
+      ownedTcpPorts.add(port);
+      return { port };
+    }
+    case "tcpUnlisten": {
+      const port = Number(p.port);
+      if (!ownedTcpPorts.has(port)) return null;
+      await tcpListeners.get(port)?.close();
+      tcpListeners.delete(port);
+      ownedTcpPorts.delete(port);
+      return null;
     }
     case "stats":
       return await session.stats();

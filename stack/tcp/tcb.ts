@@ -252,8 +252,8 @@ export class Tcb {
   sackEnabled = false;
   /** Largest data payload per segment. */
   sendMss = DEFAULT_IPV4_MSS;
-  /** The congestion controller. */
-  readonly cc: CongestionControl;
+  /** The congestion controller (recreated for the negotiated MSS during the handshake). */
+  cc: CongestionControl;
   /** The RTO estimator. */
   readonly rto: RtoEstimator;
   /** Whether fast recovery is in progress. */
@@ -281,6 +281,8 @@ export class Tcb {
   #highRxt: number;
   #retries = 0;
   #synRetransmitted = false;
+  #zeroWindowRetransmit = false;
+  #lastTimeoutTs: number | undefined;
   #rtoAt: number | undefined;
   #rttSeq: number | undefined;
   #rttSentAt = 0;
@@ -316,7 +318,7 @@ export class Tcb {
     this.#send = new SendBuffer(config.sendBufferBytes);
     this.#recv = new RecvBuffer(config.maxOutOfOrderBytes);
     this.rto = new RtoEstimator(config);
-    this.cc = config.congestion === "newreno" ? new NewReno(config.mss) : new Cubic(config.mss);
+    this.cc = this.#newCongestionControl(config.mss);
     this.rcvShift = config.windowScaling ? windowShiftFor(config.recvBufferBytes) : 0;
   }
 
@@ -499,15 +501,16 @@ export class Tcb {
     const n = this.#recv.read(into);
     if (n > 0 && canReceiveData(this.state)) {
       // Window update when reading reopened a window that had shrunk (RFC 9293 §3.8.6.2.2,
-      // RFC 1122 §4.2.3.3): the advertised window is below half the buffer and may grow by at
-      // least min(half the buffer, 2*MSS), or it was below one MSS and now reaches one MSS.
+      // RFC 1122 §4.2.3.3): the advertised window is at most half the buffer and may grow by
+      // at least min(half the buffer, 2*MSS), or it was below min(half, MSS) and now reaches it.
       const advertised = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
       const room = this.#windowRoom();
       const half = this.config.recvBufferBytes / 2;
       const step = Math.min(half, 2 * this.config.mss);
+      const sws = Math.min(half, this.config.mss);
       if (
-        (advertised < half && room - advertised >= step) ||
-        (advertised < this.config.mss && room >= this.config.mss && before < room)
+        (advertised <= half && room - advertised >= step) ||
+        (advertised < sws && room >= sws && before < room)
       ) {
         this.#emitAck();
       }
@@ -664,6 +667,7 @@ export class Tcb {
     this.#counters.timeouts++;
     this.rto.backoff();
     this.#rttSeq = undefined; // Karn: never time a retransmitted segment (RFC 6298 §3)
+    this.#lastTimeoutTs = this.#tsNow();
     if (synState) {
       this.#counters.retransmissions++;
       this.#synRetransmitted = true;
@@ -681,6 +685,7 @@ export class Tcb {
     this.#highRxt = this.sndUna;
     // Go back to SND.UNA and resend from there as the window allows (RFC 6298 §5.4).
     this.sndNxt = this.sndUna;
+    this.#zeroWindowRetransmit = this.sndWnd === 0;
     this.#output(true);
     this.#rtoAt = this.#now + this.rto.rtoMs;
   }
@@ -1050,6 +1055,12 @@ export class Tcb {
       this.#sndWl1 = seg.seq;
       this.#sndWl2 = ack;
       this.maxSndWnd = Math.max(this.maxSndWnd, window);
+      if (window > 0 && this.#zeroWindowRetransmit) {
+        // The last RTO resend went into a closed window and was most likely dropped: now that
+        // the window opened, send from SND.UNA again rather than wait for another timeout.
+        this.#zeroWindowRetransmit = false;
+        this.sndNxt = this.sndUna;
+      }
       if (window > 0 && this.#persistAt !== undefined) {
         this.#persistAt = undefined;
         this.#persistBackoff = 0;
@@ -1062,9 +1073,13 @@ export class Tcb {
   #ackAdvance(ack: number, options: TcpOptions): void {
     const ts = options.timestamps;
     if (this.tsEnabled && ts && ts.echo !== 0) {
-      // RFC 7323 §4.1: RTT from the echoed timestamp, on ACKs that advance SND.UNA.
+      // RFC 7323 §4.1: RTT from the echoed timestamp, on ACKs that advance SND.UNA. An echo
+      // older than our last timeout retransmission may answer the original transmission while
+      // the ACK covers the resend (the peer keeps TS.Recent from in-window segments only), so,
+      // in the spirit of Karn's rule (RFC 6298 §3), such samples are skipped.
       const rtt = seqSub(this.#tsNow(), ts.echo);
-      if (rtt < 0x8000_0000) this.rto.sample(rtt);
+      const stale = this.#lastTimeoutTs !== undefined && seqLt(ts.echo, this.#lastTimeoutTs);
+      if (rtt < 0x8000_0000 && !stale) this.rto.sample(rtt);
       this.#rttSeq = undefined;
     } else if (this.#rttSeq !== undefined && seqGe(ack, this.#rttSeq)) {
       this.rto.sample(this.#now - this.#rttSentAt);
@@ -1074,6 +1089,7 @@ export class Tcb {
     this.#send.consume(dataAcked);
     this.#sndBufSeq = seqAdd(this.#sndBufSeq, dataAcked);
     this.sndUna = ack;
+    this.#zeroWindowRetransmit = false;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (seqLt(this.#highRxt, ack)) this.#highRxt = ack;
     this.#sack.advance(ack);
@@ -1371,6 +1387,12 @@ export class Tcb {
 
   #setSendMss(): void {
     this.sendMss = effectiveSendMss(this.#peerMss, this.config.mss, this.tsEnabled ? 12 : 0);
+    // RFC 5681 counts windows in SMSS, the largest segment we actually send.
+    this.cc = this.#newCongestionControl(this.sendMss);
+  }
+
+  #newCongestionControl(mss: number): CongestionControl {
+    return this.config.congestion === "newreno" ? new NewReno(mss) : new Cubic(mss);
   }
 
   #established(): void {

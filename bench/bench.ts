@@ -1,0 +1,209 @@
+/**
+ * `deno task bench` (as root): re-runs the GoNet paper's experiments against gonet and, in the
+ * same run, against the Linux kernel, and writes results.json, results.md and SVG charts.
+ *
+ * ```
+ * deno task bench [--quick | --smoke] [--out DIR] [--only 1,3]
+ *                 [--target-ns NS --target-ip ADDR]
+ * ```
+ *
+ * Every namespace made here is deleted at the end, also on errors and SIGINT/SIGTERM; every
+ * process started here is killed by its PID if it still runs.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { latencyChart, throughputChart } from "./chart.ts";
+import { type Context, planFor, type Side } from "./experiments/context.ts";
+import { runLatency } from "./experiments/latency.ts";
+import { runThroughput } from "./experiments/throughput.ts";
+import { runBulk } from "./experiments/bulk.ts";
+import { runConnRate } from "./experiments/conn_rate.ts";
+import { runMemory } from "./experiments/memory.ts";
+import { runUdp } from "./experiments/udp.ts";
+import { describeMachine } from "./machine.ts";
+import { type LineProcess, type Namespace, Namespaces } from "./netns.ts";
+import { renderMarkdown, type Results } from "./report.ts";
+
+const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,2,...]
+                       [--target-ns NS --target-ip ADDR]
+  --quick        smaller sizes, under 3 minutes
+  --smoke        one point of experiment 1 per side, under 30 s (for CI)
+  --out DIR      where to write results (default bench/results, bench/results/smoke for --smoke)
+  --only LIST    run only these experiments (1 latency, 2 throughput, 3 bulk, 4 connection rate,
+                 5 memory, 6 UDP)
+  --target-ns NS --target-ip ADDR
+                 load another responder instead: the load runs in existing namespace NS towards
+                 ADDR; no servers are started (experiments needing server counters are skipped)`;
+
+const GONET_SERVER = new URL("./servers/gonet_server.ts", import.meta.url).pathname;
+const KERNEL_SERVER = new URL("./servers/kernel_server.ts", import.meta.url).pathname;
+
+/** Starts a server script in `ns` and waits for its ready line. */
+async function startServer(ns: Namespace, script: string, label: string): Promise<LineProcess> {
+  const server = ns.start(
+    [Deno.execPath(), "run", "-A", "--unstable-net", "--v8-flags=--expose-gc", script],
+    label,
+  );
+  const ready = await server.next(30_000);
+  if (ready.ready !== true) {
+    throw new Error(`${label}: unexpected first line ${JSON.stringify(ready)}`);
+  }
+  return server;
+}
+
+/** Builds the sides: gonet in G, the kernel in K1/K2 (or one external target). */
+async function setUp(
+  namespaces: Namespaces,
+  flags: { targetNs?: string; targetIp?: string },
+): Promise<Side[]> {
+  if (flags.targetNs || flags.targetIp) {
+    if (!flags.targetNs || !flags.targetIp) {
+      throw new Error("--target-ns and --target-ip go together");
+    }
+    return [{
+      stack: "target",
+      clientNs: namespaces.existing(flags.targetNs),
+      serverIp: flags.targetIp,
+    }];
+  }
+  const g = await namespaces.create("g");
+  const gonetServer = await startServer(g, GONET_SERVER, "gonet server");
+  // The kernel discard server gonet's own clients send to (exp. 2 from-server), at 10.0.0.1.
+  await startServer(g, KERNEL_SERVER, "kernel peer in G");
+
+  const k1 = await namespaces.create("k1");
+  const k2 = await namespaces.create("k2");
+  await namespaces.veth(k1, "10.0.1.1/24", k2, "10.0.1.2/24");
+  const kernelServer = await startServer(k2, KERNEL_SERVER, "kernel server");
+  await startServer(k1, KERNEL_SERVER, "kernel peer in K1");
+  return [
+    {
+      stack: "gonet",
+      clientNs: g,
+      serverIp: "10.0.0.2",
+      clientIp: "10.0.0.1",
+      server: gonetServer,
+    },
+    {
+      stack: "kernel",
+      clientNs: k1,
+      serverIp: "10.0.1.2",
+      clientIp: "10.0.1.1",
+      server: kernelServer,
+    },
+  ];
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      smoke: { type: "boolean", default: false },
+      out: { type: "string" },
+      only: { type: "string" },
+      "target-ns": { type: "string" },
+      "target-ip": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (Deno.uid() !== 0) {
+    console.error("bench: needs root (network namespaces, TAP devices)");
+    return 2;
+  }
+  const plan = planFor(values.smoke ? "smoke" : values.quick ? "quick" : "full");
+  if (values.only) plan.experiments = values.only.split(",").map(Number);
+  const outDir = values.out ??
+    new URL(values.smoke ? "./results/smoke" : "./results", import.meta.url).pathname;
+
+  const started = performance.now();
+  const namespaces = new Namespaces();
+  const notes: string[] = [];
+  const log = (message: string) =>
+    console.error(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () => cleaning ??= namespaces.deleteAll();
+  const onSignal = () => {
+    log("interrupted: cleaning up");
+    cleanUp().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  const results: Results = {
+    machine: await describeMachine(),
+    plan,
+    sides: [],
+    durationSeconds: 0,
+    experiments: {},
+    notes,
+  };
+  try {
+    const sides = await setUp(namespaces, {
+      targetNs: values["target-ns"],
+      targetIp: values["target-ip"],
+    });
+    results.sides = sides.map((s) => ({
+      stack: s.stack,
+      serverIp: s.serverIp,
+      namespace: s.clientNs.name,
+    }));
+    log(`sides: ${sides.map((s) => `${s.stack} ${s.serverIp}`).join(", ")}; plan ${plan.mode}`);
+    const ctx: Context = {
+      sides,
+      plan,
+      log,
+      note: (message) => {
+        notes.push(message);
+        log(`note: ${message}`);
+      },
+    };
+    const e = results.experiments;
+    const want = (n: number) => plan.experiments.includes(n);
+    if (want(1)) e.latency = await runLatency(ctx);
+    if (want(2)) e.throughput = await runThroughput(ctx);
+    if (want(3)) e.bulk = await runBulk(ctx);
+    if (want(4)) e.connRate = await runConnRate(ctx);
+    if (want(5)) e.memory = await runMemory(ctx);
+    if (want(6)) e.udp = await runUdp(ctx);
+    for (const side of sides) {
+      if (side.stack !== "gonet" || !side.server) continue;
+      const stats = await side.server.request({ op: "stats" }, 10_000).catch(() => undefined);
+      if (stats) (results as unknown as Record<string, unknown>).gonetFinalStats = stats;
+    }
+  } catch (error) {
+    notes.push(`run aborted: ${error instanceof Error ? error.stack : error}`);
+    log(`error: ${error instanceof Error ? error.stack : error}`);
+  } finally {
+    await cleanUp();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+
+  results.durationSeconds = (performance.now() - started) / 1000;
+  await Deno.mkdir(outDir, { recursive: true });
+  await Deno.writeTextFile(`${outDir}/results.json`, JSON.stringify(results, null, 2) + "\n");
+  await Deno.writeTextFile(`${outDir}/results.md`, renderMarkdown(results));
+  if (results.experiments.latency) {
+    await Deno.writeTextFile(
+      `${outDir}/exp1_latency.svg`,
+      await latencyChart(results.experiments.latency),
+    );
+  }
+  if (results.experiments.throughput) {
+    await Deno.writeTextFile(
+      `${outDir}/exp2_throughput.svg`,
+      await throughputChart(results.experiments.throughput),
+    );
+  }
+  log(`wrote ${outDir}/results.{json,md} in ${results.durationSeconds.toFixed(0)} s`);
+  return notes.some((n) => n.startsWith("run aborted")) ? 1 : 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main());
+}

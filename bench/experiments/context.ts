@@ -1,0 +1,204 @@
+/**
+ * What every experiment gets: the sides under test (where their load runs, where their responder
+ * is, the responder's control channel) and the plan (sizes, counts, durations of this mode).
+ * @module
+ */
+
+import type { LineProcess, Namespace } from "../netns.ts";
+
+/** One responder under test and the namespace its load runs in. */
+export interface Side {
+  /** `gonet`, `kernel`, or `target` (an external responder). */
+  readonly stack: string;
+  /** Namespace of the load generators. */
+  readonly clientNs: Namespace;
+  /** The responder's address. */
+  readonly serverIp: string;
+  /** The load namespace's address as the responder sees it (absent for an external target). */
+  readonly clientIp?: string;
+  /** The responder's control channel (absent for an external target). */
+  readonly server?: LineProcess;
+}
+
+/** Sizes, counts and durations of one mode (full, quick, smoke). */
+export interface Plan {
+  /** Mode name. */
+  mode: "full" | "quick" | "smoke";
+  /** Experiments to run (1..6). */
+  experiments: number[];
+  /** Exp. 1: concurrent ping processes. */
+  pingConcurrency: number[];
+  /** Exp. 1: echo requests per ping process. */
+  pingCount: number;
+  /** Exp. 1: seconds between requests of one process. */
+  pingInterval: number;
+  /** Exp. 1: ICMP payload sizes. */
+  pingSizes: number[];
+  /** Exp. 2: concurrent connections. */
+  connCounts: number[];
+  /** Exp. 2: bytes each connection sends. */
+  connBytes: number[];
+  /** Exp. 2: per-point time limit, ms. */
+  connTimeoutMs: number;
+  /** Exp. 3: bytes of the single stream. */
+  bulkBytes: number;
+  /** Exp. 3: time limit per direction, ms. */
+  bulkTimeoutMs: number;
+  /** Exp. 4: duration, ms. */
+  rateMs: number;
+  /** Exp. 4: concurrent client loops. */
+  rateLoops: number;
+  /** Exp. 5: idle connections. */
+  memConns: number;
+  /** Exp. 6: datagram sizes. */
+  udpSizes: number[];
+  /** Exp. 6: duration of each direction, ms. */
+  udpMs: number;
+  /** Exp. 6: datagram cap per direction. */
+  udpMaxCount: number;
+}
+
+/** The plan of each mode. */
+export function planFor(mode: Plan["mode"]): Plan {
+  if (mode === "smoke") {
+    return {
+      ...planFor("quick"),
+      mode,
+      experiments: [1],
+      pingConcurrency: [1],
+      pingCount: 3,
+      pingSizes: [56],
+    };
+  }
+  const quick = mode === "quick";
+  return {
+    mode,
+    experiments: [1, 2, 3, 4, 5, 6],
+    pingConcurrency: quick ? [1, 10, 100, 1000] : [1, 10, 100, 300, 600, 1000],
+    pingCount: quick ? 5 : 10,
+    pingInterval: 0.2,
+    pingSizes: [56, 1472],
+    connCounts: [1, 10, 50, 100],
+    connBytes: [4096, 1 << 20],
+    connTimeoutMs: quick ? 15_000 : 60_000,
+    bulkBytes: quick ? 200_000_000 : 2_000_000_000,
+    bulkTimeoutMs: quick ? 30_000 : 240_000,
+    rateMs: quick ? 3_000 : 10_000,
+    rateLoops: 4,
+    memConns: quick ? 1_000 : 10_000,
+    udpSizes: [64, 1472],
+    udpMs: quick ? 1_000 : 3_000,
+    udpMaxCount: quick ? 500_000 : 2_000_000,
+  };
+}
+
+/** Everything an experiment needs. */
+export interface Context {
+  /** Sides, gonet first, the kernel baseline second. */
+  sides: Side[];
+  /** This run's plan. */
+  plan: Plan;
+  /** Progress output (stderr). */
+  log(message: string): void;
+  /** Records a problem seen during the run (goes to results.json and results.md). */
+  note(message: string): void;
+}
+
+const LOADGEN = new URL("../load/loadgen.ts", import.meta.url).pathname;
+const PINGS = new URL("../load/pings.ts", import.meta.url).pathname;
+
+/** Runs a load generator mode in the side's load namespace and returns its JSON result. */
+export function loadgen(
+  side: Side,
+  options: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  return side.clientNs.runJson(
+    [Deno.execPath(), "run", "-A", "--unstable-net", LOADGEN, JSON.stringify(options)],
+    timeoutMs,
+  );
+}
+
+/** Starts a load generator mode that talks on stdin/stdout (`hold`, `udpsink`). */
+export function startLoadgen(side: Side, options: Record<string, unknown>, label: string) {
+  return side.clientNs.start(
+    [Deno.execPath(), "run", "-A", "--unstable-net", LOADGEN, JSON.stringify(options)],
+    label,
+  );
+}
+
+/** Runs the ping load in the side's load namespace. */
+export function pings(
+  side: Side,
+  options: Record<string, unknown>,
+  timeoutMs: number,
+): Promise<Record<string, unknown>> {
+  return side.clientNs.runJson(
+    [Deno.execPath(), "run", "-A", PINGS, JSON.stringify(options)],
+    timeoutMs,
+  );
+}
+
+/** Server process counters (`undefined` for an external target). */
+export interface ServerStats {
+  /** Workload counters. */
+  counters: Record<string, number>;
+  /** RSS, bytes. */
+  rssBytes: number;
+  /** CPU seconds used so far. */
+  cpuSeconds: number;
+  /** gonet's own counters (gonet only). */
+  gonet?: Record<string, unknown>;
+}
+
+/** Asks the side's server for its stats. */
+export async function serverStats(side: Side): Promise<ServerStats | undefined> {
+  if (!side.server) return undefined;
+  return (await side.server.request({ op: "stats" }, 10_000)) as unknown as ServerStats;
+}
+
+/** Busy CPU seconds of the whole machine so far (from /proc/stat, all modes but idle/iowait). */
+export function machineBusySeconds(): number {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n")[0];
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = fields[3] + fields[4];
+  return (total - idle) / 100; // USER_HZ is 100 on Linux.
+}
+
+/** Runs `fn`, turning a failure into a note and `undefined`. */
+export async function attempt<T>(
+  ctx: Context,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (error) {
+    ctx.note(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+/** Differences of the gonet counters between two snapshots (only the non-zero ones). */
+export function counterDelta(
+  before: ServerStats | undefined,
+  after: ServerStats | undefined,
+): Record<string, number> | undefined {
+  if (!before?.gonet || !after?.gonet) return undefined;
+  const flat = (value: unknown, prefix: string, out: Record<string, number>) => {
+    if (typeof value === "number") out[prefix] = value;
+    else if (value && typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) flat(v, prefix ? `${prefix}.${k}` : k, out);
+    }
+    return out;
+  };
+  const a = flat(before.gonet, "", {});
+  const b = flat(after.gonet, "", {});
+  const delta: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b)) {
+    const d = v - (a[k] ?? 0);
+    if (d !== 0) delta[k] = d;
+  }
+  return delta;
+}

@@ -1,0 +1,70 @@
+/**
+ * Experiment 1, latency vs load: C concurrent kernel `ping` processes against the responder,
+ * for each payload size; mean/p50/p99 RTT and loss.
+ * @module
+ */
+
+import { attempt, type Context, pings } from "./context.ts";
+
+/** One load point. */
+export interface LatencyRow {
+  /** Responder. */
+  stack: string;
+  /** ICMP payload bytes. */
+  payload: number;
+  /** Concurrent ping processes. */
+  concurrency: number;
+  /** Requests sent. */
+  sent: number;
+  /** Replies received. */
+  received: number;
+  /** Fraction lost. */
+  loss: number;
+  /** Mean RTT, ms. */
+  meanMs: number;
+  /** Median RTT, ms. */
+  p50Ms: number;
+  /** 99th percentile RTT, ms. */
+  p99Ms: number;
+  /** Ping processes that got nothing. */
+  failures: number;
+}
+
+/** Runs experiment 1. */
+export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
+  const { plan } = ctx;
+  const rows: LatencyRow[] = [];
+  for (const payload of plan.pingSizes) {
+    for (const concurrency of plan.pingConcurrency) {
+      for (const side of ctx.sides) {
+        const budgetMs = (plan.pingCount * plan.pingInterval + 12) * 1000 + concurrency * 20;
+        const r = await attempt(
+          ctx,
+          `exp1 ${side.stack} C=${concurrency} ${payload} B`,
+          () =>
+            pings(side, {
+              target: side.serverIp,
+              concurrency,
+              count: plan.pingCount,
+              interval: plan.pingInterval,
+              size: payload,
+            }, budgetMs),
+        );
+        if (!r) continue;
+        const row = { stack: side.stack, payload, concurrency, ...r } as unknown as LatencyRow;
+        rows.push(row);
+        ctx.log(
+          `exp1 ${side.stack} C=${concurrency} ${payload} B: mean ${row.meanMs?.toFixed(3)} ms ` +
+            `p99 ${row.p99Ms?.toFixed(3)} ms loss ${(row.loss * 100).toFixed(1)}%`,
+        );
+        if (row.loss > 0) {
+          ctx.note(
+            `exp1 ${side.stack} C=${concurrency} ${payload} B: ${row.sent - row.received} of ` +
+              `${row.sent} echo requests unanswered`,
+          );
+        }
+      }
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,97 @@
+/**
+ * Experiment 2, throughput vs connections: N concurrent kernel TCP clients each sending B bytes to
+ * the responder's discard port (the responder confirms the count), and N clients of the
+ * responder's own stack sending to a kernel discard server in the load namespace.
+ * @module
+ */
+
+import { attempt, type Context, counterDelta, loadgen, serverStats } from "./context.ts";
+
+/** One load point. */
+export interface ThroughputRow {
+  /** Responder. */
+  stack: string;
+  /** `to-server` (kernel clients send to the responder) or `from-server` (its clients send). */
+  direction: "to-server" | "from-server";
+  /** Concurrent connections. */
+  connections: number;
+  /** Bytes per connection. */
+  bytesPerConn: number;
+  /** Connections that finished. */
+  completed: number;
+  /** Connections that failed. */
+  failed: number;
+  /** Aggregate confirmed Mbit/s. */
+  mbitPerS: number;
+  /** Wall time, ms. */
+  wallMs: number;
+  /** First error. */
+  error?: string;
+}
+
+/** Runs experiment 2. */
+export async function runThroughput(ctx: Context): Promise<ThroughputRow[]> {
+  const { plan } = ctx;
+  const rows: ThroughputRow[] = [];
+  for (const direction of ["to-server", "from-server"] as const) {
+    for (const bytes of plan.connBytes) {
+      for (const n of plan.connCounts) {
+        for (const side of ctx.sides) {
+          if (direction === "from-server" && (!side.server || !side.clientIp)) continue;
+          const what = `exp2 ${side.stack} ${direction} N=${n} ${bytes} B`;
+          const before = await attempt(ctx, `${what} stats`, () => serverStats(side));
+          const r = await attempt(ctx, what, async () => {
+            const options = { hostname: side.serverIp, n, bytes, timeoutMs: plan.connTimeoutMs };
+            if (direction === "to-server") {
+              return await loadgen(
+                side,
+                { mode: "clients", ...options },
+                plan.connTimeoutMs + 15_000,
+              );
+            }
+            const reply = await side.server!.request(
+              { op: "clients", ...options, hostname: side.clientIp },
+              plan.connTimeoutMs + 15_000,
+            );
+            return reply.result as Record<string, unknown>;
+          });
+          if (!r) continue;
+          const after = await attempt(ctx, `${what} stats`, () => serverStats(side));
+          const row = {
+            stack: side.stack,
+            direction,
+            connections: n,
+            bytesPerConn: bytes,
+            completed: r.completed,
+            failed: r.failed,
+            mbitPerS: r.mbitPerS,
+            wallMs: r.wallMs,
+            error: r.error,
+          } as ThroughputRow;
+          rows.push(row);
+          ctx.log(
+            `${what}: ${row.mbitPerS.toFixed(1)} Mbit/s, ${row.completed}/${n} ok, ` +
+              `${row.wallMs.toFixed(0)} ms`,
+          );
+          if (row.failed > 0) {
+            const delta = counterDelta(before, after);
+            ctx.note(
+              `${what}: ${row.failed} of ${n} connections failed (${row.error})` +
+                (delta ? `; gonet counters moved: ${JSON.stringify(pickInteresting(delta))}` : ""),
+            );
+          }
+        }
+      }
+    }
+  }
+  return rows;
+}
+
+/** The counters worth showing in a note: drops, errors, retransmissions, resets. */
+export function pickInteresting(delta: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(delta)) {
+    if (/drop|error|retrans|reset|overflow|invalid|bad|full|discard|dup/i.test(k)) out[k] = v;
+  }
+  return out;
+}

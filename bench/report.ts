@@ -1,0 +1,227 @@
+/**
+ * results.md: one Markdown table per experiment, every gonet number followed by its ratio to the
+ * kernel's number for the same point (gonet / kernel).
+ * @module
+ */
+
+import type { MachineInfo } from "./machine.ts";
+import type { Plan } from "./experiments/context.ts";
+import type { LatencyRow } from "./experiments/latency.ts";
+import type { ThroughputRow } from "./experiments/throughput.ts";
+import type { BulkRow } from "./experiments/bulk.ts";
+import type { ConnRateRow } from "./experiments/conn_rate.ts";
+import type { MemoryRow } from "./experiments/memory.ts";
+import type { UdpRow } from "./experiments/udp.ts";
+
+/** Everything one run measured (the shape of results.json). */
+export interface Results {
+  /** The machine. */
+  machine: MachineInfo;
+  /** The plan that ran. */
+  plan: Plan;
+  /** Sides measured and their addresses. */
+  sides: { stack: string; serverIp: string; namespace: string }[];
+  /** Run time, s. */
+  durationSeconds: number;
+  /** Experiment results. */
+  experiments: {
+    latency?: LatencyRow[];
+    throughput?: ThroughputRow[];
+    bulk?: BulkRow[];
+    connRate?: ConnRateRow[];
+    memory?: MemoryRow[];
+    udp?: UdpRow[];
+  };
+  /** Problems seen while measuring. */
+  notes: string[];
+}
+
+/** Formats a number for a table. */
+export function fmt(value: number | undefined, digits = 2): string {
+  if (value === undefined || !Number.isFinite(value)) return "–";
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
+  return value.toFixed(digits);
+}
+
+/** Number with its ratio to the baseline, e.g. `1.23 (×4.1)`. */
+function withRatio(value: number | undefined, base: number | undefined, digits = 2): string {
+  const text = fmt(value, digits);
+  if (value === undefined || base === undefined || !Number.isFinite(value) || !(base > 0)) {
+    return text;
+  }
+  return `${text} (×${fmt(value / base, 2)})`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  return [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
+}
+
+/**
+ * Rows of the non-kernel sides, each paired with the kernel row that has the same `key`.
+ */
+function paired<T extends { stack: string }>(
+  rows: T[],
+  key: (row: T) => string,
+): { row: T; base: T | undefined }[] {
+  const kernel = new Map(rows.filter((r) => r.stack === "kernel").map((r) => [key(r), r]));
+  const others = rows.filter((r) => r.stack !== "kernel");
+  const out = others.map((row) => ({ row, base: kernel.get(key(row)) }));
+  // Kernel rows alone (no other side measured) still show up.
+  if (others.length === 0) return rows.map((row) => ({ row, base: undefined }));
+  return out;
+}
+
+const pct = (v: number | undefined) => v === undefined ? "–" : `${fmt(v * 100, 1)}%`;
+
+/** Renders results.md. */
+export function renderMarkdown(results: Results): string {
+  const m = results.machine;
+  const e = results.experiments;
+  const out: string[] = [];
+  out.push(`# gonet benchmark (${results.plan.mode})`);
+  out.push("");
+  out.push(
+    `Measured ${m.date} on ${m.nproc} × ${m.cpuModel}, ${fmt(m.memoryBytes / 2 ** 30, 1)} GiB, ` +
+      `Linux ${m.kernel}, Deno ${m.deno.deno} (V8 ${m.deno.v8}); run took ` +
+      `${fmt(results.durationSeconds, 0)} s.`,
+  );
+  out.push("");
+  out.push(
+    "Each gonet number is followed by its ratio to the kernel's number for the same point " +
+      "(gonet / kernel). gonet: the stack on a TAP in namespace G, load from the kernel side of the " +
+      "TAP. kernel: the same server code on kernel sockets, load over a veth pair between two " +
+      "namespaces. Load generators are separate processes.",
+  );
+  for (const s of results.sides) out.push(`- ${s.stack}: ${s.serverIp} (load in ${s.namespace})`);
+
+  if (e.latency?.length) {
+    out.push("", "## 1. Latency vs load (concurrent kernel `ping` processes)", "");
+    out.push(
+      `Each process: ${results.plan.pingCount} requests, ${results.plan.pingInterval} s apart.`,
+      "",
+    );
+    out.push(table(
+      ["stack", "payload B", "C", "mean ms", "p50 ms", "p99 ms", "loss", "sent"],
+      paired(e.latency, (r) => `${r.payload}/${r.concurrency}`).map(({ row, base }) => [
+        row.stack,
+        String(row.payload),
+        String(row.concurrency),
+        withRatio(row.meanMs, base?.meanMs, 3),
+        withRatio(row.p50Ms, base?.p50Ms, 3),
+        withRatio(row.p99Ms, base?.p99Ms, 3),
+        `${pct(row.loss)} (kernel ${pct(base?.loss)})`,
+        String(row.sent),
+      ]),
+    ));
+    out.push("", "![exp1](exp1_latency.svg)");
+  }
+  if (e.throughput?.length) {
+    out.push("", "## 2. Throughput vs connections", "");
+    out.push(
+      "to-server: N kernel clients send to the responder's discard port; from-server: N clients " +
+        "on the responder's own stack send to a kernel discard server in the load namespace. " +
+        "Mbit/s counts only bytes the receiver confirmed.",
+      "",
+    );
+    out.push(table(
+      ["stack", "direction", "bytes/conn", "N", "Mbit/s", "wall ms", "ok/N"],
+      paired(e.throughput, (r) => `${r.direction}/${r.bytesPerConn}/${r.connections}`).map((
+        { row, base },
+      ) => [
+        row.stack,
+        row.direction,
+        String(row.bytesPerConn),
+        String(row.connections),
+        withRatio(row.mbitPerS, base?.mbitPerS, 1),
+        withRatio(row.wallMs, base?.wallMs, 0),
+        `${row.completed}/${row.connections}`,
+      ]),
+    ));
+    out.push("", "![exp2](exp2_throughput.svg)");
+  }
+  if (e.bulk?.length) {
+    out.push("", "## 3. Bulk transfer, one stream", "");
+    out.push(table(
+      [
+        "stack",
+        "direction",
+        "offloads",
+        "MB",
+        "Mbit/s",
+        "server CPU s/GB",
+        "machine CPU s/GB",
+        "with offloads",
+      ],
+      paired(e.bulk, (r) => r.direction).map(({ row, base }) => [
+        row.stack,
+        row.direction,
+        row.offloads,
+        fmt(row.bytes / 1e6, 0),
+        withRatio(row.mbitPerS, base?.mbitPerS, 1),
+        withRatio(row.serverCpuSecPerGB, base?.serverCpuSecPerGB, 2),
+        withRatio(row.machineCpuSecPerGB, base?.machineCpuSecPerGB, 2),
+        "not implemented",
+      ]),
+    ));
+  }
+  if (e.connRate?.length) {
+    out.push("", "## 4. Connection rate (connect, one exchange, close)", "");
+    out.push(table(
+      ["stack", "loops", "per second", "completed", "failed"],
+      paired(e.connRate, () => "").map(({ row, base }) => [
+        row.stack,
+        String(row.loops),
+        withRatio(row.perSecond, base?.perSecond, 0),
+        String(row.completed),
+        String(row.failed),
+      ]),
+    ));
+  }
+  if (e.memory?.length) {
+    out.push("", "## 5. Memory per established idle connection", "");
+    out.push(
+      "RSS delta of the server process. The kernel row counts only user-space memory: the " +
+        "kernel's own socket memory is not in a process's RSS.",
+      "",
+    );
+    out.push(table(
+      ["stack", "open", "RSS before MiB", "RSS after MiB", "bytes/conn"],
+      paired(e.memory, () => "").map(({ row, base }) => [
+        row.stack,
+        `${row.opened}/${row.requested}`,
+        fmt(row.rssBeforeBytes / 2 ** 20, 1),
+        fmt(row.rssAfterBytes / 2 ** 20, 1),
+        withRatio(row.bytesPerConn, base?.bytesPerConn, 0),
+      ]),
+    ));
+  }
+  if (e.udp?.length) {
+    out.push("", "## 6. UDP datagrams per second", "");
+    out.push(
+      "received: a kernel client sends as fast as its socket takes them, the responder counts; " +
+        "sent: the responder sends, a kernel sink counts.",
+      "",
+    );
+    out.push(table(
+      ["stack", "direction", "size B", "delivered/s", "offered/s", "loss"],
+      paired(e.udp, (r) => `${r.direction}/${r.size}`).map(({ row, base }) => [
+        row.stack,
+        row.direction,
+        String(row.size),
+        withRatio(row.deliveredPerSecond, base?.deliveredPerSecond, 0),
+        withRatio(row.sentPerSecond, base?.sentPerSecond, 0),
+        `${pct(row.loss)} (kernel ${pct(base?.loss)})`,
+      ]),
+    ));
+  }
+  if (results.notes.length) {
+    out.push("", "## Problems seen during the run", "");
+    for (const note of results.notes) out.push(`- ${note.replaceAll("\n", " ")}`);
+  }
+  out.push("");
+  return out.join("\n");
+}
