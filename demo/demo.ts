@@ -17,6 +17,26 @@ interface Step {
 
 const steps: Step[] = [];
 
+/** Accumulates a child's output and waits for a given text to appear in it. */
+class OutputWatcher {
+  readonly #reader: ReadableStreamDefaultReader<string>;
+  text = "";
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  /** Reads until `needle` shows up or the stream ends; returns whether it showed up. */
+  async until(needle: string): Promise<boolean> {
+    while (!this.text.includes(needle)) {
+      const { value, done } = await this.#reader.read();
+      if (done) return false;
+      this.text += value;
+    }
+    return true;
+  }
+}
+
 function record(name: string, ok: boolean, detail: string, output = ""): void {
   steps.push({ name, ok, detail });
   console.log(`\n== ${name}: ${ok ? "ok" : "FAILED"} (${detail})`);
@@ -104,25 +124,113 @@ async function demo(): Promise<boolean> {
       stdout: "piped",
       stderr: "null",
     });
-    const lines = receiver.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let text = "";
-    while (!text.includes("ready")) {
-      const { value, done } = await lines.read();
-      if (done) break;
-      text += value;
-    }
+    const lines = new OutputWatcher(receiver.stdout);
+    await lines.until("ready");
     const udpSend = await gonet(ns, ["udp", "send", "10.0.0.1", "9001", "hello from gonet"]);
-    while (!text.includes("from 10.0.0.2")) {
-      const { value, done } = await lines.read();
-      if (done) break;
-      text += value;
-    }
+    await lines.until("from 10.0.0.2");
     await receiver.status;
+    const text = lines.text;
     record(
       "stack to kernel UDP socket",
       udpSend.code === 0 && text.includes("hello from gonet from 10.0.0.2:"),
       "gonet udp send 10.0.0.1 9001",
       text.replace("ready\n", ""),
+    );
+
+    // TCP, kernel -> stack: `gonet tcp listen --once` prints what the kernel's client sends and
+    // answers with its own stdin.
+    const tcpListen = ns.spawn(gonetArgv(["tcp", "listen", "8080", "--once"]), {
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    });
+    await new OutputWatcher(tcpListen.stderr).until("listening");
+    const answer = tcpListen.stdin.getWriter();
+    await answer.write(new TextEncoder().encode("hello from gonet over TCP\n"));
+    await answer.close();
+    const kernelClient = await ns.run([
+      Deno.execPath(),
+      "eval",
+      `
+      const c = await Deno.connect({ hostname: "10.0.0.2", port: 8080 });
+      await c.write(new TextEncoder().encode("hello from the kernel over TCP\\n"));
+      await c.closeWrite();
+      console.log("kernel got: " + (await new Response(c.readable).text()).trim());`,
+    ]);
+    const tcpIn = await new Response(tcpListen.stdout).text();
+    const listened = await tcpListen.status;
+    record(
+      "kernel TCP client to the stack",
+      listened.code === 0 && tcpIn === "hello from the kernel over TCP\n" &&
+        kernelClient.stdout.includes("kernel got: hello from gonet over TCP"),
+      "gonet tcp listen 8080 --once",
+      `stack printed: ${tcpIn}${kernelClient.stdout}`,
+    );
+
+    // TCP, stack -> kernel: a kernel server counts the bytes of a 1 MB `gonet tcp connect`.
+    const kernelServer = ns.spawn([
+      Deno.execPath(),
+      "eval",
+      `
+      const l = Deno.listen({ hostname: "10.0.0.1", port: 9090 });
+      console.log("ready");
+      const c = await l.accept();
+      let n = 0;
+      for await (const chunk of c.readable) n += chunk.length;
+      console.log("kernel server received " + n + " bytes");`,
+    ], {
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    });
+    const serverOut = new OutputWatcher(kernelServer.stdout);
+    await serverOut.until("ready");
+    const connect = ns.spawn(gonetArgv(["tcp", "connect", "10.0.0.1", "9090"]), {
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    });
+    const upload = connect.stdin.getWriter();
+    await upload.write(new Uint8Array(1 << 20).fill(0x61));
+    await upload.close();
+    const connected = await connect.output();
+    await serverOut.until("received");
+    await kernelServer.status;
+    const serverLog = serverOut.text;
+    record(
+      "stack TCP client to a kernel server",
+      connected.code === 0 && serverLog.includes("received 1048576 bytes"),
+      "gonet tcp connect 10.0.0.1 9090 < 1 MB",
+      serverLog.replace("ready\n", ""),
+    );
+
+    // HTTP: examples/http_server.ts runs node:http on a second stack (TAP web0, 10.0.1.2) and the
+    // kernel fetches a page from it.
+    const web = ns.spawn(
+      [
+        Deno.execPath(),
+        "run",
+        "-A",
+        new URL("../examples/http_server.ts", import.meta.url).pathname,
+      ],
+      { stdin: "null", stdout: "piped", stderr: "inherit" },
+    );
+    const webOut = new OutputWatcher(web.stdout);
+    await webOut.until("serving");
+    const fetched = await ns.run([
+      Deno.execPath(),
+      "eval",
+      `
+      const r = await fetch("http://10.0.1.2:8080/demo");
+      console.log(r.status, (await r.text()).trim());`,
+    ]);
+    web.kill("SIGTERM");
+    await web.status;
+    record(
+      "kernel HTTP client to node:http on the stack",
+      fetched.stdout.includes("200 hello from gonet: GET /demo"),
+      "fetch http://10.0.1.2:8080/demo",
+      fetched.stdout + fetched.stderr,
     );
 
     const stats = await gonet(ns, ["stats"]);

@@ -74,8 +74,8 @@ export function planFor(mode: Plan["mode"]): Plan {
   return {
     mode,
     experiments: [1, 2, 3, 4, 5, 6],
-    pingConcurrency: quick ? [1, 10, 100, 1000] : [1, 10, 100, 300, 600, 1000],
-    pingCount: quick ? 5 : 10,
+    pingConcurrency: quick ? [1, 10, 100, 300, 1000] : [1, 10, 100, 300, 600, 1000],
+    pingCount: 10,
     pingInterval: 0.2,
     pingSizes: [56, 1472],
     connCounts: [1, 10, 50, 100],

@@ -5,7 +5,15 @@
  * @module
  */
 
-import { attempt, type Context, loadgen, serverStats, startLoadgen } from "./context.ts";
+import {
+  attempt,
+  type Context,
+  counterDelta,
+  loadgen,
+  serverStats,
+  startLoadgen,
+} from "./context.ts";
+import { pickInteresting } from "./throughput.ts";
 import { CLIENT_UDP_SINK_PORT, UDP_SINK_PORT } from "../workloads.ts";
 
 /** One direction, size and side. */
@@ -28,6 +36,8 @@ export interface UdpRow {
   deliveredPerSecond: number;
   /** 1 - delivered/sent. */
   loss: number;
+  /** gonet counters that moved (drops...), gonet only. */
+  counters?: Record<string, number>;
 }
 
 /** Runs experiment 6. */
@@ -41,10 +51,11 @@ export async function runUdp(ctx: Context): Promise<UdpRow[]> {
         const what = `exp6 ${side.stack} ${direction} ${size} B`;
         const row = await attempt(ctx, what, async () => {
           let sent: number;
+          let delta: Record<string, number> | undefined;
           let delivered: number;
           let wallMs: number;
+          const before = (await serverStats(side))!;
           if (direction === "received") {
-            const before = (await serverStats(side))!;
             const r = await loadgen(side, {
               mode: "blast",
               hostname: side.serverIp,
@@ -56,6 +67,7 @@ export async function runUdp(ctx: Context): Promise<UdpRow[]> {
             // Give the receiver a moment to drain its queues before counting.
             await new Promise((res) => setTimeout(res, 300));
             const after = (await serverStats(side))!;
+            delta = counterDelta(before, after);
             sent = Number(r.sent);
             wallMs = Number(r.wallMs);
             delivered = after.counters.udpDatagrams - before.counters.udpDatagrams;
@@ -82,6 +94,7 @@ export async function runUdp(ctx: Context): Promise<UdpRow[]> {
               sent = r.sent;
               wallMs = r.wallMs;
               delivered = Number(counted.count);
+              delta = counterDelta(before, (await serverStats(side))!);
             } finally {
               await sink.stop();
             }
@@ -96,6 +109,7 @@ export async function runUdp(ctx: Context): Promise<UdpRow[]> {
             sentPerSecond: sent / (wallMs / 1000),
             deliveredPerSecond: delivered / (wallMs / 1000),
             loss: sent > 0 ? 1 - delivered / sent : 0,
+            counters: delta ? pickInteresting(delta) : undefined,
           } satisfies UdpRow;
         });
         if (!row) continue;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   emitTcp,
   parseTcp,
@@ -208,4 +209,63 @@ Deno.test("tcp wire: truncation and bad data offsets are refused", () => {
     ok: false,
     reason: "option-bad-length",
   });
+});
+
+Deno.test("tcp wire: parse never throws on arbitrary bytes", () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 80 }), fc.boolean(), (bytes, verify) => {
+      const result = parseTcp(bytes, A, B, { verifyChecksum: verify });
+      if (result.ok) {
+        const seg = result.value;
+        assert.ok(seg.headerLength >= 20 && seg.headerLength <= bytes.length);
+        assert.equal(seg.payload.length, bytes.length - seg.headerLength);
+      } else {
+        assert.equal(typeof result.reason, "string");
+      }
+    }),
+    { seed: 42, numRuns: 2000 },
+  );
+});
+
+Deno.test("tcp wire: emit then parse round-trips fields and options", () => {
+  const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+  const u16 = fc.integer({ min: 0, max: 0xffff });
+  const block = fc.record({ start: u32, end: u32 });
+  const options = fc.record({
+    mss: fc.option(u16, { nil: undefined }),
+    windowScale: fc.option(fc.integer({ min: 0, max: 14 }), { nil: undefined }),
+    sackPermitted: fc.option(fc.constant(true), { nil: undefined }),
+    timestamps: fc.option(fc.record({ value: u32, echo: u32 }), { nil: undefined }),
+    sackBlocks: fc.option(fc.array(block, { minLength: 1, maxLength: 2 }), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(
+      u16,
+      u16,
+      u32,
+      u32,
+      fc.integer({ min: 0, max: 255 }),
+      u16,
+      options,
+      fc.uint8Array({ maxLength: 64 }),
+      (sourcePort, destinationPort, seq, ack, flags, window, opts, payload) => {
+        const clean = Object.fromEntries(
+          Object.entries(opts).filter(([, v]) => v !== undefined),
+        ) as TcpOptions;
+        const fields = { sourcePort, destinationPort, seq, ack, flags, window, options: clean };
+        const buffer = new Uint8Array(tcpSegmentLength(fields, payload.length));
+        emitTcp(buffer, fields, payload, A, B);
+        const parsed = parseTcp(buffer, A, B);
+        assert.ok(parsed.ok);
+        const seg = parsed.value;
+        assert.deepEqual(
+          [seg.sourcePort, seg.destinationPort, seg.seq, seg.ack, seg.flags, seg.window],
+          [sourcePort, destinationPort, seq, ack, flags, window],
+        );
+        assert.deepEqual(seg.options, clean);
+        assert.deepEqual(seg.payload, payload);
+      },
+    ),
+    { seed: 7, numRuns: 500 },
+  );
 });
