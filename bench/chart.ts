@@ -28,7 +28,10 @@ export function latencyChart(rows: LatencyRow[]): Promise<string> {
   ]).filter((v) => Number.isFinite(v.rttMs) && v.rttMs > 0);
   return renderSvg({
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: "Exp. 1: ICMP echo RTT vs concurrent ping processes",
+    title: {
+      text: "Exp. 1: ICMP echo RTT vs concurrent ping processes",
+      subtitle: "solid: mean, dashed: p99",
+    },
     data: { values },
     facet: { column: { field: "payload", type: "ordinal", title: "payload bytes" } },
     spec: {
@@ -44,7 +47,11 @@ export function latencyChart(rows: LatencyRow[]): Promise<string> {
         },
         y: { field: "rttMs", type: "quantitative", scale: { type: "log" }, title: "RTT (ms)" },
         color: { field: "stack", type: "nominal" },
-        strokeDash: { field: "statistic", type: "nominal" },
+        strokeDash: {
+          field: "statistic",
+          type: "nominal",
+          legend: { symbolType: "stroke", symbolStrokeColor: "black", symbolStrokeWidth: 2 },
+        },
         detail: { field: "series" },
       },
     },
@@ -53,7 +60,7 @@ export function latencyChart(rows: LatencyRow[]): Promise<string> {
 
 /** Experiment 2: aggregate Mbit/s against concurrent connections. */
 export function throughputChart(rows: ThroughputRow[]): Promise<string> {
-  const values = rows.map((r) => ({
+  const values = rows.filter((r) => r.mbitPerS > 0).map((r) => ({
     ...r,
     series: `${r.stack} ${r.direction}`,
     size: r.bytesPerConn >= 1 << 20
@@ -62,9 +69,14 @@ export function throughputChart(rows: ThroughputRow[]): Promise<string> {
   }));
   return renderSvg({
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: "Exp. 2: aggregate TCP throughput vs concurrent connections",
+    title: {
+      text: "Exp. 2: aggregate TCP throughput vs concurrent connections",
+      subtitle:
+        "solid: from-server (its own clients send), dashed: to-server (kernel clients send)",
+    },
     data: { values },
     facet: { column: { field: "size", type: "nominal", title: "bytes per connection" } },
+    resolve: { scale: { y: "independent" } },
     spec: {
       width: 300,
       height: 240,
@@ -76,9 +88,18 @@ export function throughputChart(rows: ThroughputRow[]): Promise<string> {
           scale: { type: "log" },
           title: "concurrent connections",
         },
-        y: { field: "mbitPerS", type: "quantitative", title: "Mbit/s (confirmed)" },
+        y: {
+          field: "mbitPerS",
+          type: "quantitative",
+          scale: { type: "log" },
+          title: "Mbit/s (confirmed by the receiver)",
+        },
         color: { field: "stack", type: "nominal" },
-        strokeDash: { field: "direction", type: "nominal" },
+        strokeDash: {
+          field: "direction",
+          type: "nominal",
+          legend: { symbolType: "stroke", symbolStrokeColor: "black", symbolStrokeWidth: 2 },
+        },
         detail: { field: "series" },
       },
     },

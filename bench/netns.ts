@@ -14,6 +14,29 @@ import { JsonLineReader } from "./lines.ts";
 
 const decoder = new TextDecoder();
 
+/**
+ * Ends `child` (which this process started): SIGTERM, so it can end its own children, then
+ * SIGKILL after `graceMs`. Waits for it to exit.
+ */
+export async function terminate(child: Deno.ChildProcess, graceMs = 1500): Promise<void> {
+  const signal = (name: Deno.Signal) => {
+    try {
+      child.kill(name);
+    } catch {
+      // Exited meanwhile.
+    }
+  };
+  signal("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = await Promise.race([
+    child.status.then(() => true),
+    new Promise<boolean>((r) => timer = setTimeout(() => r(false), graceMs)),
+  ]);
+  clearTimeout(timer);
+  if (!exited) signal("SIGKILL");
+  await child.status;
+}
+
 /** What a command run inside a namespace produced. */
 export interface RunResult {
   /** Exit code. */
@@ -146,12 +169,7 @@ export class Namespace {
     const out = await Promise.race([child.output(), timedOut]);
     clearTimeout(timer);
     if (out === "timeout") {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Exited meanwhile.
-      }
-      await child.status;
+      await terminate(child);
       throw new Error(
         `${args.slice(0, 4).join(" ")}... in ${this.name}: killed after ${timeoutMs} ms`,
       );
@@ -195,16 +213,9 @@ export class Namespace {
     return child;
   }
 
-  /** SIGKILLs the processes started here that still run, by PID. */
+  /** Ends the processes started here that still run (SIGTERM, then SIGKILL), by PID. */
   async killChildren(): Promise<void> {
-    for (const child of [...this.#children]) {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // Exited meanwhile.
-      }
-      await child.status;
-    }
+    await Promise.all([...this.#children].map((child) => terminate(child)));
   }
 }
 

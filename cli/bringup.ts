@@ -24,7 +24,7 @@ export interface RunningStack {
 
 /** Brings up the stack described by `config`. */
 export function bringUp(config: StackConfig): RunningStack {
-  const tap = openTap({ name: config.tap, mtu: config.mtu });
+  const tap = openTap({ name: config.tap, mtu: config.mtu, offload: config.offload });
   let pcapFile: Deno.FsFile | undefined;
   try {
     if (config.hostIp) {

@@ -37,6 +37,8 @@ export interface StackConfig {
   faults: FaultOptions;
   /** Seed of the fault injector. */
   seed: number;
+  /** Ask the TAP for checksum and segmentation offloads (vnet header). */
+  offload: boolean;
 }
 
 /** Raw flag values as commander hands them over. */
@@ -54,6 +56,7 @@ export interface StackFlagValues {
   reorder?: string;
   corrupt?: string;
   seed?: string;
+  offload?: boolean;
 }
 
 /** Adds the stack flags to `command`. */
@@ -71,7 +74,8 @@ export function addStackFlags(command: Command): Command {
     .option("--duplicate <p>", "duplicate frames with probability p")
     .option("--reorder <p>", "reorder frames with probability p")
     .option("--corrupt <p>", "corrupt one byte of frames with probability p")
-    .option("--seed <n>", "seed of the fault injector", "1");
+    .option("--seed <n>", "seed of the fault injector", "1")
+    .option("--offload", "use TAP checksum and TCP segmentation offloads (vnet header)");
 }
 
 const TAP_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -121,7 +125,18 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     faults[name] = p;
   }
   const seed = parseIntegerFlag("--seed", values.seed ?? "1", 0, 0xffff_ffff);
-  return { tap, ip, mac, mtu, gateway, hostIp, pcap: values.pcap, faults, seed };
+  return {
+    tap,
+    ip,
+    mac,
+    mtu,
+    gateway,
+    hostIp,
+    pcap: values.pcap,
+    faults,
+    seed,
+    offload: values.offload ?? false,
+  };
 }
 
 /** Parses `ADDR/PREFIX` for flag `flag`. */

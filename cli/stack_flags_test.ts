@@ -42,6 +42,7 @@ const DEFAULTS = {
   pcap: undefined,
   faults: {},
   seed: 1,
+  offload: false,
 };
 
 Deno.test("stack flags: defaults without any flag", () => {
@@ -85,6 +86,7 @@ Deno.test("stack flags: every flag given", () => {
     ".5",
     "--seed",
     "4294967295",
+    "--offload",
   ]);
   assert.deepEqual(config, {
     tap: "tap_1.x",
@@ -96,6 +98,7 @@ Deno.test("stack flags: every flag given", () => {
     pcap: "out.pcap",
     faults: { drop: 0.1, duplicate: 0, reorder: 1, corrupt: 0.5 },
     seed: 0xffff_ffff,
+    offload: true,
   });
 });
 

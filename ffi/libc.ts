@@ -25,6 +25,8 @@ const SYMBOLS = {
   write: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** `int ioctl(int fd, unsigned long request, ...)`: only the pointer-argument form. */
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  /** `int ioctl(int fd, unsigned long request, unsigned long arg)`: the by-value form. */
+  ioctl_value: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
   /** `int fcntl(int fd, int cmd, ...)`: only the int-argument form. */
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /**
@@ -129,6 +131,11 @@ export function write(fd: number, buf: Uint8Array): number {
 export function ioctl(fd: number, request: number, arg: Uint8Array): number {
   // Deno passes u64 as bigint; ioctls are configuration, so the conversion cost is irrelevant.
   return libc().ioctl(fd, BigInt(request), arg);
+}
+
+/** `ioctl(2)` whose argument is a plain integer (e.g. TUNSETOFFLOAD); returns the result or -1. */
+export function ioctlValue(fd: number, request: number, value: number): number {
+  return libc().ioctl_value(fd, BigInt(request), BigInt(value));
 }
 
 /** `fcntl(2)` with an int argument; returns the result or -1. */

@@ -13,14 +13,23 @@
  * - `close()` wakes the pending poll through an eventfd and waits for it before closing the TAP
  *   fd, so the poll thread never sees a closed (or reused) fd number.
  *
- * Later (vnet header and offloads): `IFF_VNET_HDR` joins the flags in {@link openTap}, each read
- * then starts with a 10-byte `virtio_net_hdr` that the drain loop strips by slicing past it (and
- * adds to the read capacity), and `write` puts a header in front with `writev`; TUNSETOFFLOAD
- * and TUNSETVNETHDRSZ are one ioctl each after TUNSETIFF.
+ * - Offloads (`offload: true`): `IFF_VNET_HDR` plus TUNSETOFFLOAD(CSUM|TSO4|TSO6). Every frame then
+ *   carries a 10-byte `struct virtio_net_hdr` in front. On receive the kernel may hand over TCP
+ *   super-frames of up to 64 KB and leaves checksums it would have offloaded unfinished
+ *   (NEEDS_CSUM); the header is stripped and such frames are marked `verified` in the batch. On
+ *   send, plain frames get a zeroed header; {@link TapDevice.writeSegmented} sends a TCP
+ *   super-frame with GSO fields so the kernel segments it (one syscall per 64 KB, not per 1.5 KB).
+ *   When the kernel refuses, the device falls back to plain frames.
  * @module
  */
 
-import { type LinkDevice, type LinkStats, newLinkStats } from "../stack/link/link.ts";
+import {
+  type FrameBatch,
+  type LinkDevice,
+  type LinkStats,
+  newLinkStats,
+  type SegmentationRequest,
+} from "../stack/link/link.ts";
 import { check, Errno, ErrnoError, lastErrno } from "./errno.ts";
 import {
   close as closeFd,
@@ -28,6 +37,7 @@ import {
   EFD_NONBLOCK,
   eventfd,
   ioctl,
+  ioctlValue,
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDWR,
@@ -49,6 +59,25 @@ export const TUNSETIFF = 0x400454ca;
 export const IFF_TAP = 0x0002;
 /** `ifr_flags` for TUNSETIFF: no 4-byte packet-information prefix on each frame. */
 export const IFF_NO_PI = 0x1000;
+/** `ifr_flags` for TUNSETIFF: a `struct virtio_net_hdr` precedes each frame. */
+export const IFF_VNET_HDR = 0x4000;
+/** `TUNSETOFFLOAD = _IOW('T', 208, unsigned int)`: offloads the reader can handle. */
+export const TUNSETOFFLOAD = 0x400454d0;
+/** `TUNSETVNETHDRSZ = _IOW('T', 216, int)`: size of the vnet header. */
+export const TUNSETVNETHDRSZ = 0x400454d8;
+/** TUNSETOFFLOAD flags: partial checksums, TCP segmentation for IPv4 and IPv6. */
+const TUN_F_CSUM = 0x01;
+const TUN_F_TSO4 = 0x02;
+const TUN_F_TSO6 = 0x04;
+/** Size of `struct virtio_net_hdr` (no `num_buffers`). */
+export const VNET_HDR_BYTES = 10;
+/** virtio_net_hdr flags: checksum left to the reader (NEEDS_CSUM) or already checked (DATA_VALID). */
+const VNET_F_NEEDS_CSUM = 1;
+const VNET_F_DATA_VALID = 2;
+/** virtio_net_hdr gso_type for TCP over IPv4. */
+const VNET_GSO_TCPV4 = 1;
+/** Largest frame the kernel hands over with TSO: a 64 KB IP datagram plus Ethernet and a tag. */
+const MAX_OFFLOAD_FRAME = 65535 + 18;
 
 /** Ethernet header (14) plus one 802.1Q tag (4): frame bytes beyond the MTU we must accept. */
 const FRAME_OVERHEAD = 18;
@@ -70,6 +99,11 @@ export interface TapOptions {
   mtu?: number;
   /** Most frames yielded per batch; the rest wait for the next round. Default 256. */
   maxBatch?: number;
+  /**
+   * Ask for checksum and segmentation offloads (vnet header). Falls back to plain frames when the
+   * kernel refuses; {@link TapDevice.offload} tells which one is in force. Default false.
+   */
+  offload?: boolean;
 }
 
 /** Counters of a TAP device: the {@link LinkStats} plus receive-side details. */
@@ -92,6 +126,8 @@ export interface TapDevice extends LinkDevice, AsyncDisposable {
   readonly name: string;
   /** The TAP file descriptor, or -1 once closed. */
   readonly fd: number;
+  /** Whether frames carry a vnet header with checksum/segmentation offloads. */
+  readonly offload: boolean;
   /** Counters, updated in place. */
   readonly stats: TapStats;
   /**
@@ -128,13 +164,15 @@ export function openTap(options: TapOptions): TapDevice {
   const fd = check(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), "open /dev/net/tun");
   let wakeFd = -1;
   try {
-    new DataView(ifr.buffer).setUint16(IFREQ_UNION_OFFSET, IFF_TAP | IFF_NO_PI, true);
+    const flags = IFF_TAP | IFF_NO_PI | (options.offload ? IFF_VNET_HDR : 0);
+    new DataView(ifr.buffer).setUint16(IFREQ_UNION_OFFSET, flags, true);
     check(ioctl(fd, TUNSETIFF, ifr), `TUNSETIFF ${options.name}`);
     const name = ifreqName(ifr);
+    const offload = options.offload === true && enableOffloads(fd);
     if (options.mtu !== undefined) setMtu(name, options.mtu);
     const mtu = options.mtu ?? getMtu(name);
     wakeFd = check(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
-    return new Tap(fd, wakeFd, name, mtu, maxBatch);
+    return new Tap(fd, wakeFd, name, mtu, maxBatch, offload);
   } catch (err) {
     // Closing the fd also removes a TAP that TUNSETIFF just created.
     closeFd(fd);
@@ -143,11 +181,29 @@ export function openTap(options: TapOptions): TapDevice {
   }
 }
 
+/**
+ * Sets the vnet header size and the offloads on a TAP opened with IFF_VNET_HDR. When the kernel
+ * refuses the offloads, the header stays (the flag cannot be dropped after TUNSETIFF) but carries
+ * nothing, and the caller treats the device as having no offloads.
+ */
+function enableOffloads(fd: number): boolean {
+  const size = new Uint8Array(4);
+  new DataView(size.buffer).setInt32(0, VNET_HDR_BYTES, true);
+  check(ioctl(fd, TUNSETVNETHDRSZ, size), "TUNSETVNETHDRSZ");
+  return ioctlValue(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) === 0;
+}
+
 class Tap implements TapDevice {
   readonly name: string;
   readonly mtu: number;
   readonly stats: TapStats = { ...newLinkStats(), rxDrops: 0, rxWakeups: 0 };
+  readonly offload: boolean;
+  readonly maxSegmentedFrameBytes: number;
   readonly #fd: number;
+  /** Bytes of vnet header in front of every frame (0 or 10). */
+  readonly #headerBytes: number;
+  /** With a vnet header: frame plus header for writing, one copy per write. */
+  readonly #txBuffer: Uint8Array | undefined;
   readonly #wakeFd: number;
   readonly #maxBatch: number;
   /** Largest frame accepted: MTU + Ethernet header + one VLAN tag. */
@@ -165,15 +221,28 @@ class Tap implements TapDevice {
   #receiving = false;
   #pendingPoll: Promise<number> | undefined;
 
-  constructor(fd: number, wakeFd: number, name: string, mtu: number, maxBatch: number) {
+  constructor(
+    fd: number,
+    wakeFd: number,
+    name: string,
+    mtu: number,
+    maxBatch: number,
+    offload: boolean,
+  ) {
     this.#fd = fd;
     this.#wakeFd = wakeFd;
     this.name = name;
     this.mtu = mtu;
+    this.offload = offload;
     this.#maxBatch = maxBatch;
-    this.#maxFrame = mtu + FRAME_OVERHEAD;
-    this.#readBytes = this.#maxFrame + 1;
-    this.#arenaBytes = Math.max(ARENA_BYTES, 4 * this.#readBytes);
+    this.#headerBytes = offload ? VNET_HDR_BYTES : 0;
+    this.#maxFrame = offload
+      ? Math.max(MAX_OFFLOAD_FRAME, mtu + FRAME_OVERHEAD)
+      : mtu + FRAME_OVERHEAD;
+    this.maxSegmentedFrameBytes = offload ? 65535 + 14 : 0;
+    this.#txBuffer = offload ? new Uint8Array(VNET_HDR_BYTES + this.#maxFrame) : undefined;
+    this.#readBytes = this.#headerBytes + this.#maxFrame + 1;
+    this.#arenaBytes = Math.max(offload ? 4 * ARENA_BYTES : ARENA_BYTES, 4 * this.#readBytes);
     this.#arena = new Uint8Array(this.#arenaBytes);
     this.#pollView.setInt32(0, fd, true);
     this.#pollView.setInt16(4, POLLIN, true);
@@ -185,7 +254,7 @@ class Tap implements TapDevice {
     return this.#closed ? -1 : this.#fd;
   }
 
-  async *receive(): AsyncGenerator<Uint8Array[], void, undefined> {
+  async *receive(): AsyncGenerator<FrameBatch, void, undefined> {
     if (this.#receiving) throw new Error(`Cannot receive: ${this.name} already has a receiver`);
     this.#receiving = true;
     try {
@@ -211,8 +280,10 @@ class Tap implements TapDevice {
   }
 
   /** Reads every ready frame (up to maxBatch) without blocking. */
-  #drain(): Uint8Array[] {
-    const frames: Uint8Array[] = [];
+  #drain(): FrameBatch {
+    const frames: FrameBatch = [];
+    const header = this.#headerBytes;
+    const verified = header > 0 ? new Uint8Array(this.#maxBatch) : undefined;
     while (frames.length < this.#maxBatch) {
       if (this.#arena.length - this.#offset < this.#readBytes) {
         // Never reuse an arena: earlier frames still point into it.
@@ -228,25 +299,58 @@ class Tap implements TapDevice {
         throw new ErrnoError(`read ${this.name}`, errno);
       }
       if (n === 0) break;
-      if (n > this.#maxFrame) {
+      if (n - header > this.#maxFrame) {
         // tun silently truncates a frame to the read size, so a read that fills the extra byte
         // was a longer frame (the kernel MTU was raised behind our back): drop it, counted.
         this.stats.rxDrops++;
         continue;
       }
-      frames.push(this.#arena.subarray(start, start + n));
+      if (verified !== undefined) {
+        verified[frames.length] =
+          (this.#arena[start] & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0 ? 1 : 0;
+      }
+      frames.push(this.#arena.subarray(start + header, start + n));
       this.#offset = start + n;
       this.stats.rxFrames++;
-      this.stats.rxBytes += n;
+      this.stats.rxBytes += n - header;
     }
+    if (verified !== undefined) frames.verified = verified;
     return frames;
   }
 
   write(frame: Uint8Array): boolean {
+    const tx = this.#txBuffer;
+    if (tx === undefined) return this.#writeRaw(frame, frame.length);
+    if (frame.length > this.#maxFrame) return this.#drop();
+    tx.fill(0, 0, VNET_HDR_BYTES);
+    tx.set(frame, VNET_HDR_BYTES);
+    return this.#writeRaw(tx.subarray(0, VNET_HDR_BYTES + frame.length), frame.length);
+  }
+
+  writeSegmented(frame: Uint8Array, request: SegmentationRequest): boolean {
+    const tx = this.#txBuffer;
+    if (tx === undefined || frame.length > this.#maxFrame) return this.#drop();
+    const view = new DataView(tx.buffer, 0, VNET_HDR_BYTES);
+    tx[0] = VNET_F_NEEDS_CSUM;
+    tx[1] = VNET_GSO_TCPV4;
+    view.setUint16(2, request.headerBytes, true);
+    view.setUint16(4, request.segmentBytes, true);
+    view.setUint16(6, request.checksumStart, true);
+    view.setUint16(8, 16, true); // the TCP checksum field's offset in the TCP header
+    tx.set(frame, VNET_HDR_BYTES);
+    return this.#writeRaw(tx.subarray(0, VNET_HDR_BYTES + frame.length), frame.length);
+  }
+
+  #drop(): boolean {
+    this.stats.txDrops++;
+    return false;
+  }
+
+  #writeRaw(bytes: Uint8Array, frameBytes: number): boolean {
     // A short or failed write (EAGAIN: device queue full; EIO/EINVAL: bad frame) is a drop.
-    if (!this.#closed && write(this.#fd, frame) === frame.length) {
+    if (!this.#closed && write(this.#fd, bytes) === bytes.length) {
       this.stats.txFrames++;
-      this.stats.txBytes += frame.length;
+      this.stats.txBytes += frameBytes;
       return true;
     }
     this.stats.txDrops++;

@@ -24,6 +24,8 @@ export interface IpPacketIn {
   readonly header: Uint8Array;
   /** The transport payload. The receiver owns it. */
   readonly payload: Uint8Array;
+  /** The link vouched for the transport checksum (offload): the transport need not verify it. */
+  readonly checksumVerified?: boolean;
 }
 
 /** A transport payload to send over IPv4. */

@@ -28,7 +28,7 @@ import {
 import { Ipv4Layer, type Ipv4Options, type Ipv4Stats } from "./ipv4/layer.ts";
 import { RouteTable } from "./ipv4/route.ts";
 import { IpProtocol, type TransportInput } from "./layer.ts";
-import type { LinkDevice, LinkStats } from "./link/link.ts";
+import type { FrameBatch, LinkDevice, LinkStats } from "./link/link.ts";
 import {
   type ListenDatagramOptions,
   UdpLayer,
@@ -167,8 +167,10 @@ export class Stack implements AsyncDisposable {
       localAddress: options.address.address,
     });
 
-    const arpInbox = this.#channel<Uint8Array>(capacity, "arp.in");
-    const ipv4Inbox = this.#channel<Uint8Array>(capacity, "ipv4.in");
+    // Ethernet hands over batches (one per link wakeup, at most a few hundred frames each).
+    const batchCapacity = Math.max(16, Math.ceil(capacity / 16));
+    const arpInbox = this.#channel<FrameBatch>(batchCapacity, "arp.in");
+    const ipv4Inbox = this.#channel<FrameBatch>(batchCapacity, "ipv4.in");
     const icmpInbox = this.#channel<TransportInput>(capacity, "icmp.in");
     const udpInbox = this.#channel<TransportInput>(capacity, "udp.in");
     const tcpInbox = this.#channel<TransportInput>(capacity, "tcp.in");

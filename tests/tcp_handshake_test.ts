@@ -1,7 +1,7 @@
 // Connection establishment, RST rules and option negotiation, checked segment by segment
 // against the layer under test (RFC 9293 §3.5, §3.10.7; RFC 5961; RFC 7323; RFC 2018).
 import assert from "node:assert/strict";
-import { ADDR_A, Net, Probe } from "../stack/tcp/_testing.ts";
+import { ADDR_A, ADDR_B, Net, Probe } from "../stack/tcp/_testing.ts";
 import { TcpState } from "../stack/tcp/state.ts";
 import { TcpFlags } from "../stack/wire/tcp.ts";
 
@@ -400,5 +400,24 @@ Deno.test("tcp handshake: connect takes dotted-quad text and rejects garbage", a
   );
   conn.close();
   listener.close();
+  await net.close();
+});
+
+Deno.test("tcp api: using / await using close connections and listeners", async () => {
+  const net = new Net();
+  let port = 0;
+  {
+    using listener = net.b.listen({ port: 9 });
+    const accepted = listener.accept();
+    await using conn = await net.await(net.a.connect({ hostname: "10.0.0.2", port: 9 }));
+    using server = await net.await(accepted);
+    assert.equal(server.remoteAddr.port, conn.localAddr.port);
+    port = conn.localAddr.port;
+  }
+  await net.run(10);
+  // Both sides closed: their FINs crossed, so both wait in TIME-WAIT; the port is free again.
+  assert.equal(net.a.connectionState(ADDR_B, 9, port), TcpState.TimeWait);
+  assert.equal(net.b.connectionState(ADDR_A, port, 9), TcpState.TimeWait);
+  net.b.listen({ port: 9 }).close();
   await net.close();
 });

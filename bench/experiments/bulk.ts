@@ -10,6 +10,9 @@ import {
   attempt,
   type Context,
   counterDelta,
+  type LinkDrops,
+  linkDrops,
+  linkDropsDelta,
   loadgen,
   machineBusySeconds,
   serverStats,
@@ -38,6 +41,8 @@ export interface BulkRow {
   error?: string;
   /** gonet counters that moved (drops, retransmissions...). */
   counters?: Record<string, number>;
+  /** Kernel drop counters of the load namespace's link. */
+  linkDrops?: LinkDrops;
 }
 
 /** Runs experiment 3. */
@@ -48,6 +53,7 @@ export async function runBulk(ctx: Context): Promise<BulkRow[]> {
     for (const side of ctx.sides) {
       const what = `exp3 ${side.stack} ${direction}`;
       const before = await attempt(ctx, `${what} stats`, () => serverStats(side));
+      const dropsBefore = await linkDrops(side);
       const busyBefore = machineBusySeconds();
       const r = await attempt(ctx, what, () =>
         direction === "to-server"
@@ -66,6 +72,7 @@ export async function runBulk(ctx: Context): Promise<BulkRow[]> {
           }, plan.bulkTimeoutMs + 15_000));
       const busy = machineBusySeconds() - busyBefore;
       const after = await attempt(ctx, `${what} stats`, () => serverStats(side));
+      const drops = linkDropsDelta(dropsBefore, await linkDrops(side));
       if (!r) continue;
       // For uploads the server confirms the bytes it read; count those when the client gave up.
       const moved = direction === "to-server"
@@ -88,6 +95,7 @@ export async function runBulk(ctx: Context): Promise<BulkRow[]> {
         machineCpuSecPerGB: gb > 0 ? busy / gb : NaN,
         error: (r.error as string | undefined) ?? undefined,
         counters: delta ? pickInteresting(delta) : undefined,
+        linkDrops: drops,
       };
       rows.push(row);
       ctx.log(`${what}: ${row.mbitPerS.toFixed(1)} Mbit/s, ${moved} B in ${wallMs.toFixed(0)} ms`);

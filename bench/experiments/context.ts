@@ -202,3 +202,43 @@ export function counterDelta(
   }
   return delta;
 }
+
+/** Drop counters of the load namespace's links (the TAP's kernel side, or the veth). */
+export interface LinkDrops {
+  /** Frames the kernel dropped on receive (from the responder). */
+  rxDropped: number;
+  /** Frames the kernel dropped on transmit (towards the responder: a full TAP queue). */
+  txDropped: number;
+}
+
+/** Sums the kernel's drop counters over the non-loopback links of `side`'s load namespace. */
+export async function linkDrops(side: Side): Promise<LinkDrops | undefined> {
+  try {
+    const out = await side.clientNs.run(["ip", "-j", "-s", "link", "show"], 5_000);
+    const links = JSON.parse(out.stdout) as {
+      ifname: string;
+      stats64?: { rx: { dropped: number }; tx: { dropped: number } };
+    }[];
+    const drops = { rxDropped: 0, txDropped: 0 };
+    for (const link of links) {
+      if (link.ifname === "lo" || !link.stats64) continue;
+      drops.rxDropped += link.stats64.rx.dropped;
+      drops.txDropped += link.stats64.tx.dropped;
+    }
+    return drops;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `after - before` of two {@link linkDrops} snapshots. */
+export function linkDropsDelta(
+  before: LinkDrops | undefined,
+  after: LinkDrops | undefined,
+): LinkDrops | undefined {
+  if (!before || !after) return undefined;
+  return {
+    rxDropped: after.rxDropped - before.rxDropped,
+    txDropped: after.txDropped - before.txDropped,
+  };
+}

@@ -5,7 +5,16 @@
  * @module
  */
 
-import { attempt, type Context, counterDelta, loadgen, serverStats } from "./context.ts";
+import {
+  attempt,
+  type Context,
+  counterDelta,
+  type LinkDrops,
+  linkDrops,
+  linkDropsDelta,
+  loadgen,
+  serverStats,
+} from "./context.ts";
 
 /** One load point. */
 export interface ThroughputRow {
@@ -27,6 +36,10 @@ export interface ThroughputRow {
   wallMs: number;
   /** First error. */
   error?: string;
+  /** gonet counters that moved (drops, retransmissions...), gonet only. */
+  counters?: Record<string, number>;
+  /** Kernel drop counters of the load namespace's link during the point. */
+  linkDrops?: LinkDrops;
 }
 
 /** Runs experiment 2. */
@@ -40,6 +53,7 @@ export async function runThroughput(ctx: Context): Promise<ThroughputRow[]> {
           if (direction === "from-server" && (!side.server || !side.clientIp)) continue;
           const what = `exp2 ${side.stack} ${direction} N=${n} ${bytes} B`;
           const before = await attempt(ctx, `${what} stats`, () => serverStats(side));
+          const dropsBefore = await linkDrops(side);
           const r = await attempt(ctx, what, async () => {
             const options = { hostname: side.serverIp, n, bytes, timeoutMs: plan.connTimeoutMs };
             if (direction === "to-server") {
@@ -57,6 +71,8 @@ export async function runThroughput(ctx: Context): Promise<ThroughputRow[]> {
           });
           if (!r) continue;
           const after = await attempt(ctx, `${what} stats`, () => serverStats(side));
+          const delta = counterDelta(before, after);
+          const drops = linkDropsDelta(dropsBefore, await linkDrops(side));
           const row = {
             stack: side.stack,
             direction,
@@ -67,6 +83,8 @@ export async function runThroughput(ctx: Context): Promise<ThroughputRow[]> {
             mbitPerS: r.mbitPerS,
             wallMs: r.wallMs,
             error: r.error,
+            counters: delta ? pickInteresting(delta) : undefined,
+            linkDrops: drops,
           } as ThroughputRow;
           rows.push(row);
           ctx.log(
@@ -74,7 +92,6 @@ export async function runThroughput(ctx: Context): Promise<ThroughputRow[]> {
               `${row.wallMs.toFixed(0)} ms`,
           );
           if (row.failed > 0) {
-            const delta = counterDelta(before, after);
             ctx.note(
               `${what}: ${row.failed} of ${n} connections failed (${row.error})` +
                 (delta ? `; gonet counters moved: ${JSON.stringify(pickInteresting(delta))}` : ""),
@@ -91,7 +108,11 @@ export async function runThroughput(ctx: Context): Promise<ThroughputRow[]> {
 export function pickInteresting(delta: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(delta)) {
-    if (/drop|error|retrans|reset|overflow|invalid|bad|full|discard|dup/i.test(k)) out[k] = v;
+    if (
+      /drop|error|retrans|timeout|reset|overflow|invalid|bad|full|dup|outOf|paws|cookie/i.test(k)
+    ) {
+      out[k] = v;
+    }
   }
   return out;
 }

@@ -9,6 +9,9 @@ import {
   attempt,
   type Context,
   counterDelta,
+  type LinkDrops,
+  linkDrops,
+  linkDropsDelta,
   loadgen,
   serverStats,
   startLoadgen,
@@ -38,6 +41,8 @@ export interface UdpRow {
   loss: number;
   /** gonet counters that moved (drops...), gonet only. */
   counters?: Record<string, number>;
+  /** Kernel drop counters of the load namespace's link. */
+  linkDrops?: LinkDrops;
 }
 
 /** Runs experiment 6. */
@@ -55,6 +60,7 @@ export async function runUdp(ctx: Context): Promise<UdpRow[]> {
           let delivered: number;
           let wallMs: number;
           const before = (await serverStats(side))!;
+          const dropsBefore = await linkDrops(side);
           if (direction === "received") {
             const r = await loadgen(side, {
               mode: "blast",
@@ -110,6 +116,7 @@ export async function runUdp(ctx: Context): Promise<UdpRow[]> {
             deliveredPerSecond: delivered / (wallMs / 1000),
             loss: sent > 0 ? 1 - delivered / sent : 0,
             counters: delta ? pickInteresting(delta) : undefined,
+            linkDrops: linkDropsDelta(dropsBefore, await linkDrops(side)),
           } satisfies UdpRow;
         });
         if (!row) continue;

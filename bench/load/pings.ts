@@ -64,8 +64,13 @@ export function parsePingOutput(text: string): { rtts: number[]; sent: number; r
   };
 }
 
-/** Runs the load and summarises it. */
-export async function pingLoad(o: PingLoadOptions): Promise<PingLoadResult> {
+/**
+ * Runs the load and summarises it. Aborting `stop` ends every ping process (SIGTERM).
+ */
+export async function pingLoad(
+  o: PingLoadOptions,
+  stop: AbortSignal = new AbortController().signal,
+): Promise<PingLoadResult> {
   const start = performance.now();
   const deadline = Math.ceil(o.count * o.interval + 3);
   const decoder = new TextDecoder();
@@ -89,7 +94,7 @@ export async function pingLoad(o: PingLoadOptions): Promise<PingLoadResult> {
         stdin: "null",
         stdout: "piped",
         stderr: "null",
-        signal: AbortSignal.timeout((deadline + 5) * 1000),
+        signal: AbortSignal.any([stop, AbortSignal.timeout((deadline + 5) * 1000)]),
       }).output()),
   );
   const rtts: number[] = [];
@@ -128,6 +133,12 @@ export async function pingLoad(o: PingLoadOptions): Promise<PingLoadResult> {
 }
 
 if (import.meta.main) {
-  await emit(await pingLoad(JSON.parse(Deno.args[0])));
+  const stop = new AbortController();
+  // The orchestrator ends us with SIGTERM: take the ping processes along.
+  Deno.addSignalListener("SIGTERM", () => {
+    stop.abort();
+    setTimeout(() => Deno.exit(143), 100);
+  });
+  await emit(await pingLoad(JSON.parse(Deno.args[0]), stop.signal));
   Deno.exit(0);
 }

@@ -9,7 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { bringUp } from "../../cli/bringup.ts";
-import { parseStackFlags } from "../../cli/stack_flags.ts";
+import { parseStackFlags, type StackFlagValues } from "../../cli/stack_flags.ts";
 import { gonetNetApi } from "../net_api.ts";
 import { serve } from "./serve.ts";
 
@@ -19,24 +19,21 @@ if (import.meta.main) {
       tap: { type: "string", default: "gonet0" },
       ip: { type: "string", default: "10.0.0.2/24" },
       "host-ip": { type: "string", default: "10.0.0.1/24" },
+      offload: { type: "boolean", default: false },
     },
   });
-  const running = bringUp(
-    parseStackFlags({ tap: values.tap, ip: values.ip, hostIp: values["host-ip"] }),
-  );
+  // `offload` is passed through for stacks whose TAP supports it; older ones ignore it.
+  const flags: Record<string, unknown> = {
+    tap: values.tap,
+    ip: values.ip,
+    hostIp: values["host-ip"],
+    offload: values.offload,
+  };
+  const running = bringUp(parseStackFlags(flags as StackFlagValues));
   try {
-    await serve(gonetNetApi(running.stack), { ip: values.ip }, () => {
-      const stats = running.stack.stats();
-      return {
-        gonet: {
-          link: stats.link,
-          ipv4Drops: (stats.ipv4 as unknown as { drops?: unknown }).drops,
-          icmp: stats.icmp,
-          udp: stats.udp,
-          tcp: stats.tcp,
-        },
-      };
-    });
+    await serve(gonetNetApi(running.stack), { ip: values.ip }, () => ({
+      gonet: running.stack.stats(),
+    }));
   } finally {
     await running.close();
   }

@@ -10,6 +10,7 @@ import { Channel } from "../channel.ts";
 import type { Clock } from "../clock.ts";
 import { countDrop, type DropCounts } from "../counters.ts";
 import type { FrameOutput } from "../layer.ts";
+import type { FrameBatch } from "../link/link.ts";
 import { type Ipv4Addr, MAC_BROADCAST, MAC_ZERO, type MacAddr } from "../wire/addr.ts";
 import { ARP_PACKET_BYTES, ArpOperation, type ArpRepr, emitArp, parseArp } from "../wire/arp.ts";
 import { ETHERNET_HEADER_BYTES, EtherType } from "../wire/ethernet.ts";
@@ -90,9 +91,11 @@ export class ArpLayer {
   }
 
   /** The dealer loop over ARP payloads from the Ethernet layer; ends when `inbox` closes. */
-  async run(inbox: Channel<Uint8Array>): Promise<void> {
-    for await (const batch of inbox.batches()) {
-      for (const payload of batch) this.#receive(payload);
+  async run(inbox: Channel<FrameBatch>): Promise<void> {
+    for await (const batches of inbox.batches()) {
+      for (const batch of batches) {
+        for (const payload of batch) this.#receive(payload);
+      }
     }
   }
 

@@ -33,6 +33,7 @@ import {
 import { AssemblerPool } from "./assemblers.ts";
 import { fragmentIpv4 } from "./fragmenter.ts";
 import type { RouteTable } from "./route.ts";
+import type { FrameBatch } from "../link/link.ts";
 
 /** Tunables of the IPv4 layer, with defaults. */
 export interface Ipv4Options {
@@ -102,7 +103,7 @@ export class Ipv4Layer implements IpOutput {
   // One frame buffer reused for every send: the link copies or writes a frame before returning.
   readonly #scratch: Uint8Array;
   #identification: number;
-  #inbox: Channel<Uint8Array> | undefined;
+  #inbox: Channel<FrameBatch> | undefined;
 
   /** Creates the layer; `mtu` is the link's. */
   constructor(deps: Ipv4Deps, mtu: number, options: Ipv4Options = {}) {
@@ -128,11 +129,14 @@ export class Ipv4Layer implements IpOutput {
   }
 
   /** The dealer loop over IPv4 packets from the Ethernet layer; ends when `inbox` closes. */
-  async run(inbox: Channel<Uint8Array>): Promise<void> {
+  async run(inbox: Channel<FrameBatch>): Promise<void> {
     this.#inbox = inbox;
     try {
-      for await (const batch of inbox.batches()) {
-        for (const bytes of batch) this.#receive(bytes);
+      for await (const batches of inbox.batches()) {
+        for (const batch of batches) {
+          const verified = batch.verified;
+          for (let i = 0; i < batch.length; i++) this.#receive(batch[i], verified?.[i] === 1);
+        }
       }
     } finally {
       this.assemblers.close();
@@ -208,7 +212,7 @@ export class Ipv4Layer implements IpOutput {
 
   #loopback(packet: Uint8Array): IpSendResult {
     // A datagram to ourselves re-enters ingress as if it came from the wire.
-    if (!this.#inbox?.trySend(packet.slice())) {
+    if (!this.#inbox?.trySend([packet.slice()])) {
       countDrop(this.stats.drops, "inbox-full");
       return "unresolved";
     }
@@ -253,7 +257,7 @@ export class Ipv4Layer implements IpOutput {
     return "queued";
   }
 
-  #receive(bytes: Uint8Array): void {
+  #receive(bytes: Uint8Array, checksumVerified: boolean): void {
     const drops = this.stats.drops;
     const parsed = parseIpv4(bytes);
     if (!parsed.ok) return countDrop(drops, parsed.reason);
@@ -266,10 +270,10 @@ export class Ipv4Layer implements IpOutput {
       this.assemblers.deliver(packet);
       return;
     }
-    this.#dispatch(packet);
+    this.#dispatch(packet, checksumVerified);
   }
 
-  #dispatch(packet: Ipv4Packet): void {
+  #dispatch(packet: Ipv4Packet, checksumVerified: boolean): void {
     const channel = this.#protocols.get(packet.protocol);
     const header = packet.header;
     const payload = packet.payload;
@@ -290,6 +294,7 @@ export class Ipv4Layer implements IpOutput {
       ttl: packet.ttl,
       header,
       payload,
+      checksumVerified,
     };
     if (!channel.trySend({ kind: "packet", packet: input })) {
       return countDrop(this.stats.drops, "transport-inbox-full");
@@ -301,7 +306,7 @@ export class Ipv4Layer implements IpOutput {
     const parsed = parseIpv4(datagram, { verifyChecksum: false });
     if (!parsed.ok) return countDrop(this.stats.drops, `reassembled-${parsed.reason}`);
     this.stats.reassembled++;
-    this.#dispatch(parsed.value);
+    this.#dispatch(parsed.value, false);
   }
 
   #reassemblyTimedOut(first: Ipv4Packet): void {

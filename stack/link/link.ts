@@ -19,6 +19,27 @@ export interface LinkStats {
 }
 
 /**
+ * A batch of received frames. A device with checksum offload sets `verified[i]` to 1 when it
+ * vouches for the transport checksum of frame i (virtio-net's NEEDS_CSUM or DATA_VALID), so the
+ * stack skips that work; plain arrays (no `verified`) mean "verify everything".
+ */
+export type FrameBatch = Uint8Array[] & { verified?: Uint8Array };
+
+/**
+ * How the device should cut a TCP super-frame into segments (TSO, virtio-net GSO): the frame holds
+ * one Ethernet/IPv4/TCP header followed by up to 64 KB of data, the TCP checksum field holds the
+ * pseudo-header sum, and the device (the kernel, for a TAP) segments and checksums.
+ */
+export interface SegmentationRequest {
+  /** Data bytes per segment (the MSS). */
+  readonly segmentBytes: number;
+  /** Bytes of Ethernet + IPv4 + TCP headers at the front of the frame. */
+  readonly headerBytes: number;
+  /** Offset of the TCP header in the frame (where checksumming starts). */
+  readonly checksumStart: number;
+}
+
+/**
  * A device that carries whole Ethernet II frames (no preamble, no FCS).
  *
  * Buffer ownership: a frame yielded by {@link receive} belongs to the receiver, which may keep or
@@ -36,9 +57,16 @@ export interface LinkDevice {
    * Received frames in batches: each batch holds every frame that was ready at one wakeup. The
    * iteration ends when the device is closed. Only one consumer may iterate.
    */
-  receive(): AsyncIterable<Uint8Array[]>;
+  receive(): AsyncIterable<FrameBatch>;
   /** Sends one frame without waiting. Returns false (and counts a drop) when it was not sent. */
   write(frame: Uint8Array): boolean;
+  /**
+   * Largest TCP super-frame (headers included) {@link writeSegmented} accepts, or 0/absent when
+   * the device cannot segment.
+   */
+  readonly maxSegmentedFrameBytes?: number;
+  /** Sends a TCP super-frame for the device to segment (see {@link SegmentationRequest}). */
+  writeSegmented?(frame: Uint8Array, request: SegmentationRequest): boolean;
   /** Stops receiving and releases the device. Idempotent. */
   close(): Promise<void>;
 }

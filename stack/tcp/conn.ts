@@ -36,7 +36,7 @@ const READ_CHUNK = 16 * 1024;
  * conn.close();
  * ```
  */
-export class TcpConn implements AsyncDisposable {
+export class TcpConn implements AsyncDisposable, Disposable {
   /** Our address and port. */
   readonly localAddr: TcpAddr;
   /** The peer's address and port. */
@@ -137,7 +137,12 @@ export class TcpConn implements AsyncDisposable {
 
   /** Closes the connection unless already closed. */
   [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#closed) this.close();
+    this[Symbol.dispose]();
     return Promise.resolve();
+  }
+
+  /** Closes the connection unless already closed (`using conn = ...`, as with `Deno.Conn`). */
+  [Symbol.dispose](): void {
+    if (!this.#closed) this.close();
   }
 }

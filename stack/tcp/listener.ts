@@ -25,13 +25,13 @@ export interface ListenerHost {
  * for await (const conn of listener) conn.readable.pipeTo(conn.writable); // echo
  * ```
  */
-export class TcpListener implements AsyncIterable<TcpConn>, AsyncDisposable {
+export class TcpListener implements AsyncIterable<TcpConn>, AsyncDisposable, Disposable {
   /** The address and port listened on. */
   readonly addr: TcpAddr;
   /** Most connections waiting for accept plus half-open ones. */
   readonly backlog: number;
-  /** Half-open (SYN-RECEIVED) connections. */
-  halfOpen = new Set<Endpoint>();
+  /** Half-open (SYN-RECEIVED) connections (maintained by the layer). */
+  readonly halfOpen: Set<Endpoint> = new Set();
   #queue: Channel<Endpoint>;
   #host: ListenerHost;
   #localAddress: Ipv4Addr;
@@ -109,7 +109,18 @@ export class TcpListener implements AsyncIterable<TcpConn>, AsyncDisposable {
 
   /** Closes the listener unless already closed. */
   [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#closed) this.close();
+    this[Symbol.dispose]();
     return Promise.resolve();
   }
+
+  /** Closes the listener unless already closed (`using listener = ...`). */
+  [Symbol.dispose](): void {
+    if (!this.#closed) this.close();
+  }
+
+  /** No-op, for `Deno.Listener` compatibility. */
+  ref(): void {}
+
+  /** No-op, for `Deno.Listener` compatibility. */
+  unref(): void {}
 }

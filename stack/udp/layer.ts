@@ -228,7 +228,9 @@ export class UdpLayer {
   }
 
   #receive(packet: IpPacketIn): void {
-    const parsed = parseUdp(packet.payload, packet.source, packet.destination);
+    const parsed = parseUdp(packet.payload, packet.source, packet.destination, {
+      verifyChecksum: !packet.checksumVerified,
+    });
     if (!parsed.ok) return countDrop(this.stats.drops, parsed.reason);
     const datagram = parsed.value;
     const events = this.#sockets.get(datagram.destinationPort);
