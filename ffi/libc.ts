@@ -44,6 +44,8 @@ const SYMBOLS = {
   poll: { parameters: ["buffer", "u32", "i32"], result: "i32" },
   /** `int socket(int domain, int type, int protocol)` */
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** `int bind(int fd, const struct sockaddr *addr, socklen_t len)` */
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** `int setns(int fd, int nstype)`: moves the calling thread only. */
   setns: { parameters: ["i32", "i32"], result: "i32" },
   /** `int eventfd(unsigned int initval, int flags)`: wakes a pending poll on close. */
@@ -162,6 +164,11 @@ export function pollAsync(fds: Uint8Array, count: number, timeoutMs: number): Pr
 /** `socket(2)`; returns the fd or -1. */
 export function socket(domain: number, type: number, protocol: number): number {
   return libc().socket(domain, type, protocol);
+}
+
+/** `bind(2)` to the socket address in `addr`; returns 0 or -1. */
+export function bind(fd: number, addr: Uint8Array): number {
+  return libc().bind(fd, addr, addr.length);
 }
 
 /** `setns(2)` for the calling thread; returns 0 or -1. */

@@ -315,7 +315,12 @@ Deno.test("icmp property: echo emit then parse returns the same fields; checksum
         const result = parseIcmp(message);
         assert.ok(result.ok);
         const p = result.value;
-        assert.deepEqual([p.type, p.code, p.identifier, p.sequence], [type, 0, identifier, sequence]);
+        assert.deepEqual([p.type, p.code, p.identifier, p.sequence], [
+          type,
+          0,
+          identifier,
+          sequence,
+        ]);
         assert.deepEqual(p.payload, data);
       },
     ),
@@ -409,7 +414,11 @@ Deno.test("udp property: emit then parse returns the same fields; checksum verif
         const result = parseUdp(buf, src, dst);
         assert.ok(result.ok);
         const d = result.value;
-        assert.deepEqual([d.sourcePort, d.destinationPort, d.length], [sourcePort, destinationPort, n]);
+        assert.deepEqual([d.sourcePort, d.destinationPort, d.length], [
+          sourcePort,
+          destinationPort,
+          n,
+        ]);
         assert.deepEqual(d.payload, payload);
       },
     ),
@@ -419,15 +428,23 @@ Deno.test("udp property: emit then parse returns the same fields; checksum verif
 
 Deno.test("udp property: a different pseudo-header address is refused (unless checksum 0)", () => {
   fc.assert(
-    fc.property(u16, u16, fc.uint8Array({ maxLength: 40 }), u32, u32, u32, (sp, dp, pl, s, d, x) => {
-      const buf = new Uint8Array(8 + pl.length);
-      emitUdp({ sourcePort: sp, destinationPort: dp, payload: pl }, buf, s, d);
-      // Changing the source by a value whose 16-bit halves do not sum to 0 mod 0xffff must show.
-      const other = (s ^ (x | 1)) >>> 0;
-      const delta = ((other >>> 16) + (other & 0xffff) - (s >>> 16) - (s & 0xffff)) % 0xffff;
-      fc.pre(delta !== 0);
-      assert.equal(parseUdp(buf, other, d).ok, false);
-    }),
+    fc.property(
+      u16,
+      u16,
+      fc.uint8Array({ maxLength: 40 }),
+      u32,
+      u32,
+      u32,
+      (sp, dp, pl, s, d, x) => {
+        const buf = new Uint8Array(8 + pl.length);
+        emitUdp({ sourcePort: sp, destinationPort: dp, payload: pl }, buf, s, d);
+        // Changing the source by a value whose 16-bit halves do not sum to 0 mod 0xffff must show.
+        const other = (s ^ (x | 1)) >>> 0;
+        const delta = ((other >>> 16) + (other & 0xffff) - (s >>> 16) - (s & 0xffff)) % 0xffff;
+        fc.pre(delta !== 0);
+        assert.equal(parseUdp(buf, other, d).ok, false);
+      },
+    ),
     RUNS,
   );
 });

@@ -264,7 +264,11 @@ export class Ipv4Layer implements IpOutput {
     const packet = parsed.value;
     const routes = this.#deps.routes;
     if (!routes.isLocal(packet.destination)) return countDrop(drops, "not-for-us");
-    if (isMartianSource(packet.source)) return countDrop(drops, "martian-source");
+    if (isMartianSource(packet.source) || routes.isBroadcast(packet.source)) {
+      return countDrop(drops, "martian-source");
+    }
+    // A datagram claiming to come from us arrives only if someone forged it (the LAND attack).
+    if (packet.source === routes.interface.address) return countDrop(drops, "land");
     if (packet.moreFragments || packet.fragmentOffset > 0) {
       this.stats.fragmentsIn++;
       this.assemblers.deliver(packet);
