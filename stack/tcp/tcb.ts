@@ -1032,7 +1032,7 @@ export class Tcb {
       if (this.inRecovery) {
         if (!this.sackEnabled) this.cc.cwnd += this.sendMss; // RFC 5681 §3.2 step 4
       } else if (
-        (this.#dupAcks === DUP_THRESH ||
+        (this.#dupAcks >= this.#dupThreshold() ||
           (this.sackEnabled && this.#sack.lossDetected(this.sndUna, DUP_THRESH, this.sendMss))) &&
         seqGt(this.sndUna, this.#recover)
       ) {
@@ -1096,6 +1096,19 @@ export class Tcb {
     this.#retries = 0;
     this.rto.resetBackoff();
     this.#rtoAt = this.sndUna === this.sndMax ? undefined : this.#now + this.rto.rtoMs;
+  }
+
+  /**
+   * The duplicate-ACK threshold: DupThresh (RFC 5681 §3.2), lowered by early retransmit
+   * (RFC 5827 §3.1) to one less than the outstanding segments when fewer than four are out and
+   * no new data can be sent to produce more duplicate ACKs.
+   */
+  #dupThreshold(): number {
+    const segments = Math.ceil(seqSub(this.sndMax, this.sndUna) / this.sendMss);
+    if (segments > DUP_THRESH) return DUP_THRESH;
+    const windowRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+    if (this.#unsentBytes() > 0 && windowRoom > 0) return DUP_THRESH;
+    return Math.max(1, segments - 1);
   }
 
   #enterRecovery(): void {
@@ -1223,7 +1236,11 @@ export class Tcb {
       const inFlight = this.inRecovery && this.sackEnabled
         ? this.#pipe()
         : seqSub(this.sndNxt, this.sndUna);
-      const usable = Math.min(this.sndWnd, this.cc.cwnd) - inFlight;
+      // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one more new
+      // segment out beyond cwnd (a segment has left the network), so small windows still
+      // produce the third duplicate ACK.
+      const limited = this.inRecovery ? 0 : Math.min(this.#dupAcks, 2) * this.sendMss;
+      const usable = Math.min(this.sndWnd, this.cc.cwnd + limited) - inFlight;
       if (unsent > 0) {
         const retransmission = seqLt(this.sndNxt, this.sndMax);
         let len = Math.min(unsent, this.sendMss);
