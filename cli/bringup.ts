@@ -40,6 +40,7 @@ export function bringUp(config: StackConfig): RunningStack {
       link = new PcapLink(link, new PcapWriter(pcapFile));
     }
     const stack = Stack.create({
+      ...config.limits,
       link,
       address: config.ip,
       mac: config.mac,

@@ -16,6 +16,7 @@ import {
 } from "../stack/wire/addr.ts";
 import type { FaultOptions } from "../stack/link/faults.ts";
 import { UsageError } from "./usage_error.ts";
+import { LIMITS, parseLimits, type StackLimitOptions } from "./limits.ts";
 
 /** A validated description of the stack to bring up. */
 export interface StackConfig {
@@ -39,6 +40,8 @@ export interface StackConfig {
   seed: number;
   /** Ask the TAP for checksum and segmentation offloads (vnet header). */
   offload: boolean;
+  /** Caps and tunables from `--limit KEY=VALUE`. */
+  limits: StackLimitOptions;
 }
 
 /** Raw flag values as commander hands them over. */
@@ -57,6 +60,7 @@ export interface StackFlagValues {
   corrupt?: string;
   seed?: string;
   offload?: boolean;
+  limit?: string[];
 }
 
 /** Adds the stack flags to `command`. */
@@ -75,7 +79,12 @@ export function addStackFlags(command: Command): Command {
     .option("--reorder <p>", "reorder frames with probability p")
     .option("--corrupt <p>", "corrupt one byte of frames with probability p")
     .option("--seed <n>", "seed of the fault injector", "1")
-    .option("--offload", "use TAP checksum and TCP segmentation offloads (vnet header)");
+    .option("--offload", "use TAP checksum and TCP segmentation offloads (vnet header)")
+    .option(
+      "--limit <key=value>",
+      "set a cap, repeatable (keys: " + LIMITS.map((l) => l.key).join(", ") + ")",
+      (value: string, previous: string[] = []) => [...previous, value],
+    );
 }
 
 const TAP_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -136,6 +145,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     faults,
     seed,
     offload: values.offload ?? false,
+    limits: parseLimits(values.limit ?? []),
   };
 }
 

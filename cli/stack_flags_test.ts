@@ -43,6 +43,7 @@ const DEFAULTS = {
   faults: {},
   seed: 1,
   offload: false,
+  limits: {},
 };
 
 Deno.test("stack flags: defaults without any flag", () => {
@@ -99,6 +100,7 @@ Deno.test("stack flags: every flag given", () => {
     faults: { drop: 0.1, duplicate: 0, reorder: 1, corrupt: 0.5 },
     seed: 0xffff_ffff,
     offload: true,
+    limits: {},
   });
 });
 
@@ -195,4 +197,31 @@ Deno.test("parseCidrFlag / parseAddressArg / parseIntegerFlag / parseSecondsFlag
     assertUsageError(() => parseSecondsFlag("--interval", text), "--interval");
   }
   assertUsageError(() => parseSecondsFlag("--interval", "0.1", 0.2), "--interval");
+});
+
+Deno.test("stack flags: --limit sets caps in the stack options; unknown keys and bad values are usage errors", () => {
+  const config = parseStackFlags({
+    limit: ["reassemblies=32", "udp-queue=8", "tcp-receive-buffer=65536", "tcp-connections=100"],
+  });
+  assert.deepEqual(config.limits, {
+    ipv4: { maxReassemblies: 32 },
+    udp: { socketQueueDatagrams: 8 },
+    tcp: { tcb: { recvBufferBytes: 65536 }, maxConnections: 100 },
+  });
+  for (
+    const bad of [
+      "nonsense=1",
+      "reassemblies",
+      "reassemblies=-1",
+      "reassemblies=0",
+      "udp-queue=1.5",
+    ]
+  ) {
+    assert.throws(() => parseStackFlags({ limit: [bad] }), (e: Error) => {
+      assert.equal(e.name, "UsageError");
+      assert.match(e.message, /^invalid --limit/);
+      assert.ok(!e.message.includes("\n"));
+      return true;
+    });
+  }
 });

@@ -674,6 +674,7 @@ export class Tcb {
       this.#sendSyn();
       return;
     }
+    console.log("RTO", this.inRecovery ? "inrec" : "norec", "flightsegs", Math.ceil(seqSub(this.sndMax, this.sndUna) / this.sendMss), "dup", this.#dupAcks, "cwnd", Math.round(this.cc.cwnd / this.sendMss), "unsent", this.#unsentBytes() > 0, "backoff", this.rto.backoffCount, "sacked", this.#sack.sackedBytes());
     // RFC 5681 §3.1 eq. 4 and the loss window; RFC 6582 §4 sets recover; RFC 6675 §5.1 and
     // RFC 2018 §8 say to forget SACK state learned before the timeout.
     const flight = seqSub(this.sndMax, this.sndUna);
