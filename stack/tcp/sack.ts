@@ -48,6 +48,31 @@ export class SackScoreboard {
     return this.#blocks.reduce((n, b) => n + seqSub(b.end, b.start), 0);
   }
 
+  /** SACKed bytes in `[from, to)`. */
+  sackedBetween(from: number, to: number): number {
+    let n = 0;
+    for (const b of this.#blocks) {
+      const start = seqMax(b.start, from);
+      const end = seqMin(b.end, to);
+      if (seqLt(start, end)) n += seqSub(end, start);
+    }
+    return n;
+  }
+
+  /** The end of the SACKed block holding `seq`, or `seq` itself when it is not SACKed. */
+  skipSacked(seq: number): number {
+    for (const b of this.#blocks) {
+      if (seqLe(b.start, seq) && seqLt(seq, b.end)) return b.end;
+    }
+    return seq;
+  }
+
+  /** The start of the first SACKed block after `seq`, or undefined. */
+  nextSackedStart(seq: number): number | undefined {
+    for (const b of this.#blocks) if (seqGt(b.start, seq)) return b.start;
+    return undefined;
+  }
+
   /** SACKed bytes strictly above `seq`. */
   sackedAbove(seq: number): number {
     let n = 0;

@@ -279,6 +279,9 @@ export class Tcb {
   #recover: number;
   #sack = new SackScoreboard();
   #highRxt: number;
+  #delivered = 0;
+  #roundDelivered = 0;
+  #roundFlight = 0;
   #retries = 0;
   #synRetransmitted = false;
   #zeroWindowRetransmit = false;
@@ -674,15 +677,15 @@ export class Tcb {
       this.#sendSyn();
       return;
     }
-    console.log("RTO", this.inRecovery ? "inrec" : "norec", "flightsegs", Math.ceil(seqSub(this.sndMax, this.sndUna) / this.sendMss), "dup", this.#dupAcks, "cwnd", Math.round(this.cc.cwnd / this.sendMss), "unsent", this.#unsentBytes() > 0, "backoff", this.rto.backoffCount, "sacked", this.#sack.sackedBytes());
-    // RFC 5681 §3.1 eq. 4 and the loss window; RFC 6582 §4 sets recover; RFC 6675 §5.1 and
-    // RFC 2018 §8 say to forget SACK state learned before the timeout.
+    // RFC 5681 §3.1 eq. 4 and the loss window; RFC 6582 §4 and RFC 6675 §5.1 set the recovery
+    // point, so no new recovery starts before it is acknowledged. The SACK scoreboard is kept
+    // (RFC 6675 §5.1, as Linux does) so the resend below skips data the peer already holds;
+    // our receiver never reneges, and a reneging peer only costs us another timeout.
     const flight = seqSub(this.sndMax, this.sndUna);
     this.cc.onTimeout(this.#now, flight);
     this.inRecovery = false;
     this.#dupAcks = 0;
     this.#recover = this.sndMax;
-    this.#sack.clear();
     this.#highRxt = this.sndUna;
     // Go back to SND.UNA and resend from there as the window allows (RFC 6298 §5.4).
     this.sndNxt = this.sndUna;
@@ -991,6 +994,8 @@ export class Tcb {
       return false;
     }
     const window = seg.window * 2 ** this.sndShift;
+    const sackedBefore = this.#sack.sackedBytes();
+    const unaBefore = this.sndUna;
     if (this.sackEnabled && seg.options.sackBlocks) {
       this.#sack.update(seg.options.sackBlocks, this.sndUna, this.sndMax);
     }
@@ -1046,6 +1051,10 @@ export class Tcb {
     ) {
       // RFC 6675 §5 (IsLost): enough SACKed above SND.UNA means loss, even without 3 dupacks.
       this.#enterRecovery();
+    }
+    // Bytes newly delivered by this ACK, cumulatively or by SACK (used to age retransmissions).
+    if (seqGe(ack, unaBefore)) {
+      this.#delivered += seqSub(this.sndUna, unaBefore) + this.#sack.sackedBytes() - sackedBefore;
     }
     // RFC 9293 §3.10.7.4 fifth: window update from a newer segment.
     if (
@@ -1123,6 +1132,8 @@ export class Tcb {
     if (this.sackEnabled) {
       this.cc.cwnd = this.cc.ssthresh;
       this.#highRxt = this.sndUna;
+      this.#roundDelivered = this.#delivered;
+      this.#roundFlight = flight;
     } else {
       this.cc.cwnd = this.cc.ssthresh + DUP_THRESH * this.sendMss;
     }
@@ -1234,9 +1245,17 @@ export class Tcb {
     for (;;) {
       const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
       const unsent = this.#unsentBytes();
+      if (this.sackEnabled && !this.inRecovery && seqLt(this.sndNxt, this.sndMax)) {
+        // Resending after a timeout: skip what the peer SACKed (RFC 6675 §5.1).
+        const next = this.#sack.skipSacked(this.sndNxt);
+        if (next !== this.sndNxt) {
+          this.sndNxt = next;
+          continue;
+        }
+      }
       const inFlight = this.inRecovery && this.sackEnabled
         ? this.#pipe()
-        : seqSub(this.sndNxt, this.sndUna);
+        : seqSub(this.sndNxt, this.sndUna) - this.#sack.sackedBetween(this.sndUna, this.sndNxt);
       // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one more new
       // segment out beyond cwnd (a segment has left the network), so small windows still
       // produce the third duplicate ACK.
@@ -1245,6 +1264,10 @@ export class Tcb {
       if (unsent > 0) {
         const retransmission = seqLt(this.sndNxt, this.sndMax);
         let len = Math.min(unsent, this.sendMss);
+        if (retransmission && this.sackEnabled) {
+          const sackedAt = this.#sack.nextSackedStart(this.sndNxt);
+          if (sackedAt !== undefined) len = Math.min(len, seqSub(sackedAt, this.sndNxt));
+        }
         if (force) {
           // The RTO resend goes out whatever the windows say, but no larger than the peer's
           // window (at least one byte, which then works as a window probe).
@@ -1326,8 +1349,22 @@ export class Tcb {
   #sackRecoverySend(): void {
     for (;;) {
       if (this.cc.cwnd - this.#pipe() < this.sendMss) return;
-      const from = seqMax(this.#highRxt, this.sndUna);
+      let from = seqMax(this.#highRxt, this.sndUna);
       let hole = this.#sack.nextHole(from, this.sndUna, DUP_THRESH, this.sendMss);
+      if (
+        !hole && seqGt(from, this.sndUna) &&
+        this.#delivered - this.#roundDelivered > this.#roundFlight
+      ) {
+        // More than a whole flight was delivered since this round of retransmissions began,
+        // yet holes remain below the highest SACK: those retransmissions were lost too. Start
+        // another round from SND.UNA (the idea of RACK, RFC 8985, in byte counts), instead of
+        // waiting for the retransmission timer.
+        this.#highRxt = this.sndUna;
+        this.#roundDelivered = this.#delivered;
+        this.#roundFlight = seqSub(this.sndMax, this.sndUna) - this.#sack.sackedBytes();
+        from = this.sndUna;
+        hole = this.#sack.nextHole(from, this.sndUna, DUP_THRESH, this.sendMss);
+      }
       if (!hole) {
         const windowRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
         if (this.#unsentBytes() > 0 && windowRoom > 0) return; // rule 2: new data goes next
