@@ -14,7 +14,7 @@
 
 import { parseArgs } from "node:util";
 import { latencyChart, throughputChart } from "./chart.ts";
-import { type Context, planFor, type Side } from "./experiments/context.ts";
+import { type Context, planFor, serverStats, type Side } from "./experiments/context.ts";
 import { runLatency } from "./experiments/latency.ts";
 import { runThroughput } from "./experiments/throughput.ts";
 import { runBulk } from "./experiments/bulk.ts";
@@ -164,17 +164,50 @@ async function main(): Promise<number> {
     };
     const e = results.experiments;
     const want = (n: number) => plan.experiments.includes(n);
-    if (want(1)) e.latency = await runLatency(ctx);
-    if (want(2)) e.throughput = await runThroughput(ctx);
-    if (want(3)) e.bulk = await runBulk(ctx);
-    if (want(4)) e.connRate = await runConnRate(ctx);
-    if (want(5)) e.memory = await runMemory(ctx);
-    if (want(6)) e.udp = await runUdp(ctx);
-    for (const side of sides) {
-      if (side.stack !== "gonet" || !side.server) continue;
-      const stats = await side.server.request({ op: "stats" }, 10_000).catch(() => undefined);
-      if (stats) (results as unknown as Record<string, unknown>).gonetFinalStats = stats;
+    const gonet = sides.find((s) => s.stack === "gonet" && s.server);
+    const timeline: Record<string, unknown>[] = [];
+    results.gonetTimeline = timeline;
+    // The gonet server's RSS and connection table after each experiment: growth shows here.
+    const checkpoint = async (after: string) => {
+      if (!gonet) return;
+      const stats = await serverStats(gonet).catch(() => undefined);
+      if (!stats) return;
+      const tcp = (stats.gonet as { tcp?: { activeConnections?: number } } | undefined)?.tcp;
+      timeline.push({
+        after,
+        rssBytes: stats.rssBytes,
+        cpuSeconds: stats.cpuSeconds,
+        tcpActiveConnections: tcp?.activeConnections,
+      });
+    };
+    await checkpoint("start");
+    // Memory (5) runs early: bulk transfers and the connection-rate test leave the gonet server
+    // with a larger heap and a table full of TIME-WAIT connections, which would skew it.
+    if (want(1)) {
+      e.latency = await runLatency(ctx);
+      await checkpoint("exp1");
     }
+    if (want(5)) {
+      e.memory = await runMemory(ctx);
+      await checkpoint("exp5");
+    }
+    if (want(2)) {
+      e.throughput = await runThroughput(ctx);
+      await checkpoint("exp2");
+    }
+    if (want(3)) {
+      e.bulk = await runBulk(ctx);
+      await checkpoint("exp3");
+    }
+    if (want(4)) {
+      e.connRate = await runConnRate(ctx);
+      await checkpoint("exp4");
+    }
+    if (want(6)) {
+      e.udp = await runUdp(ctx);
+      await checkpoint("exp6");
+    }
+    if (gonet) results.gonetFinalStats = await serverStats(gonet).catch(() => undefined);
   } catch (error) {
     notes.push(`run aborted: ${error instanceof Error ? error.stack : error}`);
     log(`error: ${error instanceof Error ? error.stack : error}`);

@@ -17,6 +17,8 @@ export interface MachineInfo {
   deno: typeof Deno.version;
   /** ISO date of the run. */
   date: string;
+  /** /proc/loadavg when the run started: other work on the machine skews every number. */
+  loadAverage: string;
 }
 
 async function text(cmd: string, args: string[]): Promise<string> {
@@ -39,5 +41,6 @@ export async function describeMachine(): Promise<MachineInfo> {
     kernel: await text("uname", ["-r"]),
     deno: Deno.version,
     date: new Date().toISOString(),
+    loadAverage: (await Deno.readTextFile("/proc/loadavg").catch(() => "")).trim(),
   };
 }

@@ -34,6 +34,10 @@ export interface Results {
   };
   /** Problems seen while measuring. */
   notes: string[];
+  /** The gonet server's RSS, CPU and TCP table size after each experiment. */
+  gonetTimeline?: Record<string, unknown>[];
+  /** The gonet server's counters at the end. */
+  gonetFinalStats?: unknown;
 }
 
 /** Formats a number for a table. */
@@ -61,18 +65,18 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /**
- * Rows of the non-kernel sides, each paired with the kernel row that has the same `key`.
+ * Every row in its original order; rows of the non-kernel sides carry the kernel row with the same
+ * `key` as `base`, so their numbers can show the ratio. Kernel rows show their absolute numbers.
  */
 function paired<T extends { stack: string }>(
   rows: T[],
   key: (row: T) => string,
 ): { row: T; base: T | undefined }[] {
   const kernel = new Map(rows.filter((r) => r.stack === "kernel").map((r) => [key(r), r]));
-  const others = rows.filter((r) => r.stack !== "kernel");
-  const out = others.map((row) => ({ row, base: kernel.get(key(row)) }));
-  // Kernel rows alone (no other side measured) still show up.
-  if (others.length === 0) return rows.map((row) => ({ row, base: undefined }));
-  return out;
+  return rows.map((row) => ({
+    row,
+    base: row.stack === "kernel" ? undefined : kernel.get(key(row)),
+  }));
 }
 
 const pct = (v: number | undefined) => v === undefined ? "–" : `${fmt(v * 100, 1)}%`;
@@ -87,12 +91,13 @@ export function renderMarkdown(results: Results): string {
   out.push(
     `Measured ${m.date} on ${m.nproc} × ${m.cpuModel}, ${fmt(m.memoryBytes / 2 ** 30, 1)} GiB, ` +
       `Linux ${m.kernel}, Deno ${m.deno.deno} (V8 ${m.deno.v8}); run took ` +
-      `${fmt(results.durationSeconds, 0)} s.`,
+      `${fmt(results.durationSeconds, 0)} s. Load average at the start: ${m.loadAverage} ` +
+      `(anything above ~0.5 means other work shared the ${m.nproc} CPUs and skews the numbers).`,
   );
   out.push("");
   out.push(
     "Each gonet number is followed by its ratio to the kernel's number for the same point " +
-      "(gonet / kernel). gonet: the stack on a TAP in namespace G, load from the kernel side of the " +
+      "(gonet / kernel); the kernel's own rows follow the gonet ones. gonet: the stack on a TAP in namespace G, load from the kernel side of the " +
       "TAP. kernel: the same server code on kernel sockets, load over a veth pair between two " +
       "namespaces. Load generators are separate processes.",
   );
@@ -113,7 +118,7 @@ export function renderMarkdown(results: Results): string {
         withRatio(row.meanMs, base?.meanMs, 3),
         withRatio(row.p50Ms, base?.p50Ms, 3),
         withRatio(row.p99Ms, base?.p99Ms, 3),
-        `${pct(row.loss)} (kernel ${pct(base?.loss)})`,
+        pct(row.loss),
         String(row.sent),
       ]),
     ));
@@ -214,7 +219,19 @@ export function renderMarkdown(results: Results): string {
         String(row.size),
         withRatio(row.deliveredPerSecond, base?.deliveredPerSecond, 0),
         withRatio(row.sentPerSecond, base?.sentPerSecond, 0),
-        `${pct(row.loss)} (kernel ${pct(base?.loss)})`,
+        pct(row.loss),
+      ]),
+    ));
+  }
+  if (results.gonetTimeline?.length) {
+    out.push("", "## gonet server after each experiment", "");
+    out.push(table(
+      ["after", "RSS MiB", "CPU s", "TCP connections in table"],
+      results.gonetTimeline.map((t) => [
+        String(t.after),
+        fmt(Number(t.rssBytes) / 2 ** 20, 1),
+        fmt(Number(t.cpuSeconds), 1),
+        String(t.tcpActiveConnections ?? "–"),
       ]),
     ));
   }

@@ -452,6 +452,29 @@ export function peerMac(i: number): number {
 
 const MAX_SESSIONS = 48;
 
+/** Fake host `i` asking the target for its MAC, so the target learns the host (RFC 826). */
+export function arpHelloFrame(i: number): Uint8Array {
+  const packet = arpPacket(1, peerMac(i), peerIp(i), 0, TARGET_IP);
+  return ethernetFrame(BROADCAST_MAC, peerMac(i), ETHERTYPE_ARP, packet);
+}
+
+/**
+ * The fuzzer's reply to an ARP request the target sent: it answers for every address but the
+ * target's and the helper's (the fake hosts with their MACs, any other address with
+ * 02:00:00:00:02:xx), so whatever the target sends in response to odd sources reaches the wire
+ * where the output checks see it.
+ */
+export function arpAnswerFor(frame: Uint8Array): Uint8Array | undefined {
+  if (frame.length < 14 + 28 || getU16(frame, 12) !== ETHERTYPE_ARP) return undefined;
+  const arp = frame.subarray(14);
+  const targetIp = readIpv4(arp, 24);
+  if (getU16(arp, 6) !== 1 || targetIp === TARGET_IP || targetIp === HELPER_IP) return undefined;
+  const i = targetIp - peerIp(0);
+  const mac = i >= 0 && i < PEER_COUNT ? peerMac(i) : 0x02_00_00_00_02_00 + (targetIp & 0xff);
+  const reply = arpPacket(2, mac, targetIp, TARGET_MAC, TARGET_IP);
+  return ethernetFrame(TARGET_MAC, mac, ETHERTYPE_ARP, reply);
+}
+
 /**
  * Produces fuzz frames for a target at {@link TARGET_IP} / {@link TARGET_MAC}. Call
  * {@link observe} with every frame the target sends so TCP sessions can follow it.
@@ -461,6 +484,7 @@ export class FrameGenerator {
   readonly #queue: GeneratedFrame[] = [];
   readonly #sessions = new Map<string, Session>();
   readonly #sentByTarget: Uint8Array[] = [];
+  readonly #ended: Session[] = [];
   #generated = 0;
   #identification = 0;
 
@@ -476,6 +500,15 @@ export class FrameGenerator {
     return this.#sessions.size;
   }
 
+  /** The connections the generator is driving, as the target sees them. */
+  sessionTuples(): { remote: number; remotePort: number; localPort: number }[] {
+    return [...this.#sessions.values()].map((s) => ({
+      remote: s.peer,
+      remotePort: s.peerPort,
+      localPort: s.port,
+    }));
+  }
+
   /** The next frame: a queued follow-up (handshake ACK, ARP reply, fragment) or a new one. */
   next(): GeneratedFrame {
     this.#generated++;
@@ -486,11 +519,11 @@ export class FrameGenerator {
     if (roll < 4) return { bytes: rng.bytes(rng.length(1600)), kind: "random" };
     if (roll < 9) return this.#randomPayload();
     if (roll < 16) return this.#arp();
-    if (roll < 26) return this.#ipMutated();
-    if (roll < 36) return this.#fragments();
-    if (roll < 45) return this.#icmp();
-    if (roll < 54) return this.#udp();
-    if (roll < 68) return this.#tcpStateless();
+    if (roll < 28) return this.#ipMutated();
+    if (roll < 31) return this.#fragments();
+    if (roll < 41) return this.#icmp();
+    if (roll < 51) return this.#udp();
+    if (roll < 66) return this.#tcpStateless();
     return this.#tcpSession();
   }
 
@@ -501,16 +534,10 @@ export class FrameGenerator {
   observe(frame: Uint8Array): void {
     if (frame.length < 14 || readMac(frame, 6) !== TARGET_MAC) return;
     const etherType = getU16(frame, 12);
-    if (etherType === ETHERTYPE_ARP && frame.length >= 14 + 28) {
-      const arp = frame.subarray(14);
-      const targetIp = readIpv4(arp, 24);
-      const i = targetIp - peerIp(0);
-      if (getU16(arp, 6) === 1 && i >= 0 && i < PEER_COUNT && this.#queue.length < 256) {
-        const reply = arpPacket(2, peerMac(i), targetIp, TARGET_MAC, TARGET_IP);
-        this.#queue.push({
-          bytes: ethernetFrame(TARGET_MAC, peerMac(i), ETHERTYPE_ARP, reply),
-          kind: "arp-answer",
-        });
+    if (etherType === ETHERTYPE_ARP) {
+      const answer = arpAnswerFor(frame);
+      if (answer && this.#queue.length < 256) {
+        this.#queue.push({ bytes: answer, kind: "arp-answer" });
       }
       return;
     }
@@ -525,13 +552,17 @@ export class FrameGenerator {
     if (ip[9] !== PROTO_TCP || totalLength < headerLength + 20) return;
     const seg = ip.subarray(headerLength, totalLength);
     const key = `${readIpv4(ip, 16)}:${getU16(seg, 2)}`;
-    const session = this.#sessions.get(key);
-    if (!session) return;
     const flags = seg[13];
     const seq = getU32(seg, 4);
+    if ((flags & (SYN | ACK | RST)) === SYN) {
+      this.#answerSyn(readIpv4(ip, 16), getU16(seg, 2), getU16(seg, 0), seq);
+      return;
+    }
+    const session = this.#sessions.get(key);
+    if (!session) return;
     const dataLength = seg.length - (seg[12] >>> 4) * 4;
     if (flags & RST) {
-      this.#sessions.delete(key);
+      this.#endSession(key);
       return;
     }
     if (session.state === "syn-sent" && (flags & (SYN | ACK)) === (SYN | ACK)) {
@@ -545,6 +576,53 @@ export class FrameGenerator {
     if (session.state === "open") {
       const end = (seq + dataLength + (flags & FIN ? 1 : 0)) >>> 0;
       if (((end - session.rcvNxt) | 0) > 0) session.rcvNxt = end;
+      // Follow the target's RCV.NXT, so "in order" stays in order after a frame we mangled was
+      // dropped, and a closing RST carries exactly RCV.NXT (RFC 5961 §3.2).
+      if (flags & ACK) session.sndNxt = getU32(seg, 8);
+    }
+  }
+
+  /**
+   * The target opened a connection to one of our hosts (an active open by its client task):
+   * answer like a server (SYN-ACK), refuse (RST), open simultaneously (SYN), or stay silent.
+   */
+  #answerSyn(peer: number, peerPort: number, port: number, targetSeq: number): void {
+    const rng = this.#rng;
+    const i = peer - peerIp(0);
+    if (i < 0 || i >= PEER_COUNT || this.#queue.length > 256) return;
+    const key = `${peer}:${peerPort}`;
+    const existing = this.#sessions.get(key);
+    const session: Session = existing ?? {
+      peer,
+      peerPort,
+      port,
+      state: "open",
+      sndNxt: rng.u32(),
+      rcvNxt: (targetSeq + 1) >>> 0,
+      startedAt: this.#generated,
+      timestamps: false,
+    };
+    if (!existing) this.#sessions.set(key, session);
+    const iss = session.sndNxt;
+    const roll = rng.int(20);
+    if (roll < 12) {
+      session.sndNxt = (iss + 1) >>> 0;
+      this.#queue.push(this.#sessionFrame(session, SYN | ACK, 0, "tcp-synack", {
+        seq: iss,
+        ack: (targetSeq + rng.pick([1, 1, 1, 1, 0, 2])) >>> 0,
+        options: rng.chance(0.5) ? tcpOptionBytes(rng, targetSeq) : undefined,
+      }));
+    } else if (roll < 15) {
+      this.#endSession(key);
+      this.#queue.push(this.#sessionFrame(session, RST | ACK, 0, "tcp-refuse", {
+        seq: 0,
+        ack: (targetSeq + 1) >>> 0,
+      }));
+    } else if (roll < 17) {
+      session.sndNxt = (iss + 1) >>> 0;
+      this.#queue.push(
+        this.#sessionFrame(session, SYN, 0, "tcp-simultaneous", { seq: iss, ack: 0 }),
+      );
     }
   }
 
@@ -584,11 +662,7 @@ export class FrameGenerator {
   }
 
   #arpHello(i: number): GeneratedFrame {
-    const packet = arpPacket(1, peerMac(i), peerIp(i), 0, TARGET_IP);
-    return {
-      bytes: ethernetFrame(BROADCAST_MAC, peerMac(i), ETHERTYPE_ARP, packet),
-      kind: "arp-hello",
-    };
+    return { bytes: arpHelloFrame(i), kind: "arp-hello" };
   }
 
   #arp(): GeneratedFrame {
@@ -614,7 +688,7 @@ export class FrameGenerator {
   }
 
   /** A plausible transport payload for `protocol`, addressed to the target's services. */
-  #transportPayload(protocol: number, source: number): Uint8Array {
+  #transportPayload(protocol: number): Uint8Array {
     const rng = this.#rng;
     switch (protocol) {
       case PROTO_ICMP:
@@ -641,7 +715,6 @@ export class FrameGenerator {
           options: rng.chance(0.5) ? tcpOptionBytes(rng, rng.u32()) : undefined,
         }, rng.bytes(rng.length(1400)));
       default:
-        void source;
         return rng.bytes(rng.length(200));
     }
   }
@@ -679,7 +752,7 @@ export class FrameGenerator {
       identification: rng.u32() & 0xffff,
       flagsOffset: rng.chance(0.7) ? (rng.chance(0.5) ? 0x4000 : 0) : rng.u16ish(),
       options: rng.chance(0.2) ? ipOptionBytes(rng) : undefined,
-    }, this.#transportPayload(protocol, source));
+    }, this.#transportPayload(protocol));
     fixChecksums(ip);
     const mutation = rng.int(9);
     switch (mutation) {
@@ -717,9 +790,9 @@ export class FrameGenerator {
     const rng = this.#rng;
     const protocol = rng.pick([PROTO_ICMP, PROTO_UDP, PROTO_TCP]);
     const source = rng.chance(0.95) ? peerIp(rng.int(8)) : this.#source();
-    const big = rng.chance(0.1);
+    const big = rng.chance(0.05);
     const payloadLength = big ? rng.range(1500, 66000) : rng.range(9, 4000);
-    let transport = this.#transportPayload(protocol, source);
+    let transport = this.#transportPayload(protocol);
     if (transport.length < payloadLength) {
       transport = concat(transport, rng.bytes(payloadLength - transport.length));
     }
@@ -732,7 +805,7 @@ export class FrameGenerator {
     fixChecksums(whole);
     const data = concat(whole.subarray(20), transport.subarray(whole.length - 20));
     const identification = rng.chance(0.7) ? rng.int(8) : (this.#identification++ & 0xffff);
-    const unit = 8 * rng.range(1, rng.chance(0.7) ? 185 : 8);
+    const unit = 8 * rng.range(1, rng.chance(0.9) ? 185 : 8);
     const pieces: { offset: number; length: number; more: boolean }[] = [];
     for (let offset = 0; offset < data.length; offset += unit) {
       pieces.push({
@@ -749,14 +822,22 @@ export class FrameGenerator {
     else if (mischief === 3) pieces.push({ ...rng.pick(pieces) });
     else if (mischief === 4) {
       const piece = rng.pick(pieces);
-      pieces.push({ offset: Math.max(0, piece.offset - 8 * rng.range(1, 4)), length: unit, more: true });
+      pieces.push({
+        offset: Math.max(0, piece.offset - 8 * rng.range(1, 4)),
+        length: unit,
+        more: true,
+      });
     } else if (mischief === 5) pieces[pieces.length - 1].more = true;
     else if (mischief === 6) pieces[0].more = false;
     else if (mischief === 7) {
-      pieces.push({ offset: 0xfff8 - 8 * rng.int(4), length: rng.range(1, 200), more: rng.chance(0.5) });
+      pieces.push({
+        offset: 0xfff8 - 8 * rng.int(4),
+        length: rng.range(1, 200),
+        more: rng.chance(0.5),
+      });
     }
     const limit = 1500 - 20;
-    for (const piece of pieces.slice(0, 64)) {
+    for (const piece of pieces.slice(0, 48)) {
       const start = Math.min(piece.offset, data.length);
       let body = data.subarray(start, Math.min(data.length, start + piece.length));
       if (body.length < piece.length) body = concat(body, rng.bytes(piece.length - body.length));
@@ -786,7 +867,12 @@ export class FrameGenerator {
     let message: Uint8Array;
     let kind = "icmp-echo";
     if (roll < 4) {
-      message = icmpMessage(8, rng.chance(0.9) ? 0 : rng.u8ish(), rng.u32(), rng.bytes(rng.length(1472)));
+      message = icmpMessage(
+        8,
+        rng.chance(0.9) ? 0 : rng.u8ish(),
+        rng.u32(),
+        rng.bytes(rng.length(1472)),
+      );
     } else if (roll < 8 && this.#sentByTarget.length > 0) {
       // An error quoting something the target really sent, so it reaches TCP/UDP error handling.
       kind = "icmp-error-quoting";
@@ -830,7 +916,11 @@ export class FrameGenerator {
       kind = "udp-length";
       setU16(datagram, 4, rng.chance(0.5) ? rng.u16ish() : datagram.length + rng.range(-9, 9));
     }
-    const ip = ipv4Packet({ source: this.#source(), destination: this.#destination(), protocol: 17 }, datagram);
+    const ip = ipv4Packet({
+      source: this.#source(),
+      destination: this.#destination(),
+      protocol: 17,
+    }, datagram);
     setU16(ip, 26, 1); // nonzero so fixChecksums computes it...
     if (roll === 3) setU16(ip, 26, 0); // ...or zero: "no checksum" (RFC 768)
     fixChecksums(ip);
@@ -840,22 +930,35 @@ export class FrameGenerator {
 
   #tcpStateless(): GeneratedFrame {
     const rng = this.#rng;
-    const segment = this.#transportPayload(PROTO_TCP, 0);
+    const segment = this.#transportPayload(PROTO_TCP);
     const roll = rng.int(10);
     if (roll < 2) segment[12] = (rng.int(16) << 4) | (segment[12] & 0x0f); // data offset
     else if (roll < 3) segment[13] = rng.u8ish();
     else if (roll < 4) mutateBytes(rng, segment);
-    const ip = ipv4Packet({ source: this.#source(), destination: this.#destination(), protocol: 6 }, segment);
+    const ip = ipv4Packet(
+      { source: this.#source(), destination: this.#destination(), protocol: 6 },
+      segment,
+    );
     return this.#frame(ip, "tcp-stateless");
+  }
+
+  /** Forgets a session, remembering its 4-tuple so a later one may reuse it. */
+  #endSession(key: string): void {
+    const session = this.#sessions.get(key);
+    if (!session) return;
+    this.#sessions.delete(key);
+    if (this.#ended.length >= 32) this.#ended.shift();
+    this.#ended.push(session);
   }
 
   #newSession(): GeneratedFrame {
     const rng = this.#rng;
-    const i = rng.int(PEER_COUNT);
+    // Reusing a recent 4-tuple meets the old connection in TIME-WAIT or LAST-ACK (RFC 9293 §3.6.1).
+    const reuse = this.#ended.length > 0 && rng.chance(0.3) ? rng.pick(this.#ended) : undefined;
     const session: Session = {
-      peer: peerIp(i),
-      peerPort: rng.range(1024, 65535),
-      port: rng.chance(0.8) ? ECHO_PORT : DISCARD_PORT,
+      peer: reuse?.peer ?? peerIp(rng.int(PEER_COUNT)),
+      peerPort: reuse?.peerPort ?? rng.range(1024, 65535),
+      port: reuse?.port ?? (rng.chance(0.8) ? ECHO_PORT : DISCARD_PORT),
       state: "syn-sent",
       sndNxt: rng.u32(),
       rcvNxt: 0,
@@ -922,7 +1025,7 @@ export class FrameGenerator {
     // Expire sessions stuck half-open, and keep the table small with an occasional clean RST.
     if (this.#sessions.size >= MAX_SESSIONS || (this.#sessions.size > 0 && rng.chance(0.02))) {
       const [key, oldest] = this.#sessions.entries().next().value!;
-      this.#sessions.delete(key);
+      this.#endSession(key);
       if (oldest.state === "open") return this.#sessionFrame(oldest, RST | ACK, 0, "tcp-rst-clean");
     }
     const open = [...this.#sessions.values()].filter((s) => s.state === "open");
@@ -950,6 +1053,24 @@ export class FrameGenerator {
         seq: (s.sndNxt - rng.range(1, 3000)) >>> 0,
       });
     }
+    if (roll < 56) {
+      // Duplicate ACKs below what the target sent, with SACK blocks above them: the target's loss
+      // recovery (RFC 6675, RFC 5681 §3.2) runs against holes the fuzzer chose.
+      const back = rng.range(1, 40_000);
+      const ack = (s.rcvNxt - back) >>> 0;
+      const blocks = [];
+      for (let n = rng.range(1, 3); n > 0; n--) {
+        const start = (ack + rng.range(1, back + 2000)) >>> 0;
+        blocks.push({ start, end: (start + rng.range(1, 8000)) >>> 0 });
+      }
+      const options = new Uint8Array(tcpOptionsLength({ sackBlocks: blocks }));
+      emitTcpOptions(options, 0, { sackBlocks: blocks });
+      const copies = rng.range(1, 4);
+      for (let i = 1; i < copies; i++) {
+        this.#queue.push(this.#sessionFrame(s, ACK, 0, "tcp-sack", { ack, window, options }));
+      }
+      return this.#sessionFrame(s, ACK, 0, "tcp-sack", { ack, window, options });
+    }
     if (roll < 62) {
       const ackDelta = rng.pick([0, 0, 0, 1, -1, 1000, -1000, 0x7fffffff, rng.u32()]);
       const sackOptions = rng.chance(0.4) ? tcpOptionBytes(rng, s.rcvNxt) : undefined;
@@ -967,23 +1088,33 @@ export class FrameGenerator {
     }
     if (roll < 71) {
       const valid = rng.chance(0.5);
-      if (valid) this.#sessions.delete(`${s.peer}:${s.peerPort}`);
+      if (valid) this.#endSession(`${s.peer}:${s.peerPort}`);
       return this.#sessionFrame(s, RST | (rng.chance(0.5) ? ACK : 0), 0, "tcp-rst", {
         seq: valid ? s.sndNxt : (s.sndNxt + rng.pick([1, -1, 100, 70000])) >>> 0,
       });
     }
-    if (roll < 75) return this.#sessionFrame(s, SYN | (rng.chance(0.5) ? ACK : 0), 0, "tcp-syn-open");
+    if (roll < 75) {
+      return this.#sessionFrame(s, SYN | (rng.chance(0.5) ? ACK : 0), 0, "tcp-syn-open");
+    }
     if (roll < 79) {
       const length = rng.range(1, 600);
-      const frame = this.#sessionFrame(s, ACK | URG | PSH, length, "tcp-urg", { urgent: rng.u16ish() });
+      const frame = this.#sessionFrame(s, ACK | URG | PSH, length, "tcp-urg", {
+        urgent: rng.u16ish(),
+      });
       s.sndNxt = (s.sndNxt + length) >>> 0;
       return frame;
     }
     if (roll < 86) {
-      return this.#sessionFrame(s, rng.u8ish(), rng.chance(0.5) ? 0 : rng.range(1, 200), "tcp-flags", {
-        seq: (s.sndNxt + rng.pick([0, 0, 1, -1])) >>> 0,
-        options: rng.chance(0.3) ? tcpOptionBytes(rng, s.rcvNxt) : undefined,
-      });
+      return this.#sessionFrame(
+        s,
+        rng.u8ish(),
+        rng.chance(0.5) ? 0 : rng.range(1, 200),
+        "tcp-flags",
+        {
+          seq: (s.sndNxt + rng.pick([0, 0, 1, -1])) >>> 0,
+          options: rng.chance(0.3) ? tcpOptionBytes(rng, s.rcvNxt) : undefined,
+        },
+      );
     }
     if (roll < 92) {
       const frame = this.#sessionFrame(s, ACK, rng.range(0, 64), "tcp-mangled", {
@@ -1003,7 +1134,7 @@ export class FrameGenerator {
     s.sndNxt = (s.sndNxt + length) >>> 0;
     fixChecksums(whole);
     const data = whole.subarray(20);
-    const unit = 8 * rng.range(1, 100);
+    const unit = 8 * rng.range(4, 185);
     const identification = this.#identification++ & 0xffff;
     const pieces: Uint8Array[] = [];
     for (let offset = 0; offset < data.length; offset += unit) {

@@ -162,3 +162,91 @@ Deno.test("packets parked while ARP resolves are capped; the excess is counted, 
   ]);
   assert.equal(pair.a.ipv4.stats.drops["arp-queue-full"], 4);
 });
+
+Deno.test("malformed frames of every kind are dropped and counted by reason", async () => {
+  await using pair = createStackPair({ stack: { quiet: true } });
+  await pair.a.resolve(B);
+  const toB = (ip: Uint8Array) => {
+    const frame = new Uint8Array(14 + ip.length);
+    frame.set(ip, 14);
+    pair.a.ethernet.transmit(frame, 0x02_00_00_00_00_02, 0x0800);
+  };
+  // A valid 28-byte echo request header to corrupt in different ways (checksum fixed by hand).
+  const good = () =>
+    Uint8Array.from([
+      0x45,
+      0,
+      0,
+      28,
+      0,
+      1,
+      0,
+      0,
+      64,
+      1,
+      0,
+      0,
+      10,
+      0,
+      0,
+      1,
+      10,
+      0,
+      0,
+      2,
+      8,
+      0,
+      0xf7,
+      0xfe,
+      0,
+      1,
+      0,
+      0,
+    ]);
+  const withChecksum = (ip: Uint8Array) => {
+    let sum = 0;
+    const ihl = (ip[0] & 0xf) * 4;
+    ip[10] = ip[11] = 0;
+    for (let i = 0; i < Math.min(ihl, ip.length); i += 2) sum += (ip[i] << 8) | ip[i + 1];
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    ip[10] = (~sum >>> 8) & 0xff;
+    ip[11] = ~sum & 0xff;
+    return ip;
+  };
+  toB(withChecksum(good())); // valid: answered
+  // truncated: written straight to the link, since transmit would pad it to 60 bytes
+  const short = new Uint8Array(14 + 12);
+  short.set([0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00]);
+  short.set(good().subarray(0, 12), 14);
+  pair.a.link.write(short);
+  const badSum = withChecksum(good());
+  badSum[11] ^= 0xff;
+  toB(badSum); // bad header checksum
+  const ihl4 = good();
+  ihl4[0] = 0x44;
+  toB(withChecksum(ihl4)); // IHL < 5
+  const tooLong = good();
+  tooLong[3] = 200;
+  toB(withChecksum(tooLong)); // total length beyond the frame
+  const v6 = good();
+  v6[0] = 0x65;
+  toB(withChecksum(v6)); // version 6 in an IPv4 frame
+  const badIcmp = withChecksum(good());
+  badIcmp[22] ^= 0x01;
+  toB(badIcmp); // ICMP checksum wrong
+  const shortArp = new Uint8Array(14 + 10);
+  shortArp.set([0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x06]);
+  pair.a.link.write(shortArp); // truncated ARP
+  await settle();
+  const stats = pair.b.stats();
+  assert.equal(stats.icmp.echoRepliesOut, 1);
+  assert.deepEqual(stats.ipv4.drops, {
+    "truncated": 1,
+    "bad-checksum": 1,
+    "bad-header-length": 1,
+    "bad-total-length": 1,
+    "bad-version": 1,
+  });
+  assert.equal(stats.icmp.drops["bad-checksum"], 1);
+  assert.equal(stats.arp.drops["truncated"], 1);
+});

@@ -141,7 +141,60 @@ Deno.test("without a running stack, gonet ping brings its own up for the command
   assert.notEqual(link.code, 0, "the command's own TAP is gone afterwards");
 });
 
-Deno.test("two stacks with the same TAP name in two namespaces do not collide; a stale socket is replaced", async () => {
+Deno.test("a control socket left by a killed stack does not block the next one", async () => {
+  await using ns = await createTestNamespace();
+  const first = await startGonetUp(ns);
+  const path = /control (\S+)/.exec(first.readyLine)![1];
+  await first.kill();
+  const stale = await Deno.stat(path);
+  assert.ok(stale.isSocket, "SIGKILL left the socket file behind");
+  const second = await startGonetUp(ns);
+  try {
+    assert.equal(/control (\S+)/.exec(second.readyLine)![1], path);
+    const r = await gonet(ns, ["ping", "-c", "1", "10.0.0.1"]);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await second.stop();
+  }
+  await assert.rejects(Deno.stat(path), Deno.errors.NotFound, "a clean stop removes the socket");
+});
+
+Deno.test("gonet up --pcap records every frame in and out, starting with the gratuitous ARP", async () => {
+  await using ns = await createTestNamespace();
+  const file = await Deno.makeTempFile({ suffix: ".pcap" });
+  try {
+    const up = await startGonetUp(ns, ["--pcap", file]);
+    const ping = await ns.run(["ping", "-c", "2", "-i", "0.2", "10.0.0.2"]);
+    assert.equal(ping.code, 0);
+    const stopped = await up.stop();
+    assert.equal(stopped.code, 0);
+    const bytes = await Deno.readFile(file);
+    const view = new DataView(bytes.buffer);
+    assert.equal(view.getUint32(0, true), 0xa1b2c3d4, "pcap magic");
+    assert.equal(view.getUint32(20, true), 1, "LINKTYPE_ETHERNET");
+    const frames: Uint8Array[] = [];
+    for (let offset = 24; offset < bytes.length;) {
+      const captured = view.getUint32(offset + 8, true);
+      frames.push(bytes.subarray(offset + 16, offset + 16 + captured));
+      offset += 16 + captured;
+    }
+    // First frame: our gratuitous ARP, a broadcast request for our own address (RFC 5227 §3).
+    const garp = frames[0];
+    assert.deepEqual([...garp.subarray(0, 6)], [255, 255, 255, 255, 255, 255]);
+    assert.deepEqual([...garp.subarray(12, 14)], [0x08, 0x06]);
+    assert.deepEqual([...garp.subarray(14 + 24, 14 + 28)], [10, 0, 0, 2], "target IP is ours");
+    assert.deepEqual([...garp.subarray(14 + 14, 14 + 18)], [10, 0, 0, 2], "sender IP is ours");
+    // Two echo requests in, two replies out (IPv4, ICMP type 8 then 0).
+    const icmpTypes = frames
+      .filter((f) => f[12] === 0x08 && f[13] === 0x00 && f[14 + 9] === 1)
+      .map((f) => f[14 + 20]);
+    assert.deepEqual(icmpTypes, [8, 0, 8, 0]);
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("two stacks with the same TAP name in two namespaces do not collide", async () => {
   await using ns1 = await createTestNamespace();
   await using ns2 = await createTestNamespace();
   const up1 = await startGonetUp(ns1);

@@ -472,3 +472,66 @@ Deno.test("tcp data: answers to out-of-window pure ACKs are rate-limited (no ACK
   conn.close();
   await probe.close();
 });
+
+Deno.test("tcp data: limited transmit sends new data on the first two duplicate ACKs (RFC 3042)", async () => {
+  const { probe, conn, iss } = await open({ tcb: { congestion: "newreno" } }, { mss: 1000 });
+  await conn.write(bytes(15_000));
+  await probe.settle();
+  // Initial window: min(10 * 1000, max(2 * 1000, 14600)) = 10 segments (RFC 6928).
+  for (let i = 0; i < 10; i++) probe.expect({ seq: iss + 1 + i * 1000, length: 1000 });
+  probe.expectNone("cwnd is full");
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1 });
+  probe.expect({ seq: iss + 10_001, length: 1000 }, "first duplicate ACK");
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1 });
+  probe.expect({ seq: iss + 11_001, length: 1000 }, "second duplicate ACK");
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1 });
+  probe.expect({ seq: iss + 1, length: 1000 }, "third: fast retransmit");
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: early retransmit with few segments outstanding (RFC 5827)", async () => {
+  const { probe, conn, iss } = await open({ tcb: { congestion: "newreno" } }, { mss: 1000 });
+  await conn.write(bytes(2000));
+  await probe.settle();
+  probe.expect({ seq: iss + 1, length: 1000 });
+  probe.expect({ seq: iss + 1001, length: 1000 });
+  // Two segments out, nothing new to send: one duplicate ACK is all the peer can produce.
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1 });
+  probe.expect({ seq: iss + 1, length: 1000 }, "retransmitted after one duplicate ACK");
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: a tail loss probe resends the last segment after 2*SRTT (RFC 8985 §7)", async () => {
+  const { probe, conn, iss } = await open({}, { mss: 1000, sackPermitted: true });
+  await conn.write(bytes(3000));
+  await probe.settle();
+  for (let i = 0; i < 3; i++) probe.expect({ seq: iss + 1 + i * 1000, length: 1000 });
+  // SRTT is 0 (the handshake's sample): PTO = max(2 * SRTT, 10 ms).
+  await probe.advance(9);
+  probe.expectNone();
+  await probe.advance(1);
+  probe.expect({ seq: iss + 2001, length: 1000 }, "probe: the last segment again");
+  assert.equal(probe.layer.stats.tailLossProbes, 1);
+  // One probe per flight; then the RTO, re-armed when the probe went out.
+  await probe.advance(199);
+  probe.expectNone();
+  await probe.advance(1);
+  probe.expect({ seq: iss + 1, length: 1000 }, "RTO");
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: no tail loss probe without SACK", async () => {
+  const { probe, conn, iss } = await open({}, { mss: 1000 });
+  await conn.write(bytes(3000));
+  await probe.settle();
+  for (let i = 0; i < 3; i++) probe.expect({ seq: iss + 1 + i * 1000, length: 1000 });
+  await probe.advance(199);
+  probe.expectNone();
+  await probe.advance(1);
+  probe.expect({ seq: iss + 1, length: 1000 }, "RTO");
+  conn.close();
+  await probe.close();
+});

@@ -421,3 +421,22 @@ Deno.test("tcp api: using / await using close connections and listeners", async 
   net.b.listen({ port: 9 }).close();
   await net.close();
 });
+
+Deno.test("tcp handshake: a checksum the link verified (offload) is not checked again", async () => {
+  const probe = new Probe();
+  probe.layer.listen({ port: 80 });
+  const syn = new Uint8Array(20);
+  syn.set([0x9c, 0x40, 0x00, 0x50]); // 40000 -> 80
+  syn.set([0, 0, 0x03, 0xe8], 4); // seq 1000
+  syn[12] = 0x50;
+  syn[13] = SYN;
+  syn.set([0xff, 0xff], 14);
+  // Checksum left at 0, as with TX checksum offload on the sending side.
+  probe.sendRaw(syn, ADDR_A, true);
+  await probe.settle();
+  probe.expect({ flags: SYN | ACK, ack: 1001 });
+  probe.sendRaw(syn, ADDR_A, false);
+  await probe.settle();
+  assert.equal(probe.layer.stats.drops["bad-checksum"], 1);
+  await probe.close();
+});

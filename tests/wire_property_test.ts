@@ -29,8 +29,8 @@ import {
 } from "../stack/wire/tcp.ts";
 
 /** Moderate run counts keep the whole file to a few seconds. */
-const RUNS = { numRuns: 300, seed: 0x5eed };
-const MANY = { numRuns: 2000, seed: 0x5eed };
+const RUNS = { numRuns: 1000, seed: 0x5eed };
+const MANY = { numRuns: 5000, seed: 0x5eed };
 
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });

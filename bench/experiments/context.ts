@@ -38,6 +38,8 @@ export interface Plan {
   connCounts: number[];
   /** Exp. 2: bytes each connection sends. */
   connBytes: number[];
+  /** Exp. 2: rounds per point (the median round is reported). */
+  connRounds: number;
   /** Exp. 2: per-point time limit, ms. */
   connTimeoutMs: number;
   /** Exp. 3: bytes of the single stream. */
@@ -80,6 +82,7 @@ export function planFor(mode: Plan["mode"]): Plan {
     pingSizes: [56, 1472],
     connCounts: [1, 10, 50, 100],
     connBytes: [4096, 1 << 20],
+    connRounds: quick ? 3 : 5,
     connTimeoutMs: quick ? 15_000 : 60_000,
     bulkBytes: quick ? 200_000_000 : 2_000_000_000,
     bulkTimeoutMs: quick ? 30_000 : 240_000,

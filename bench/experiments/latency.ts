@@ -4,7 +4,17 @@
  * @module
  */
 
-import { attempt, type Context, pings } from "./context.ts";
+import {
+  attempt,
+  type Context,
+  counterDelta,
+  type LinkDrops,
+  linkDrops,
+  linkDropsDelta,
+  pings,
+  serverStats,
+} from "./context.ts";
+import { pickInteresting } from "./throughput.ts";
 
 /** One load point. */
 export interface LatencyRow {
@@ -28,6 +38,10 @@ export interface LatencyRow {
   p99Ms: number;
   /** Ping processes that got nothing. */
   failures: number;
+  /** gonet counters that moved (drops...), gonet only. */
+  counters?: Record<string, number>;
+  /** Kernel drop counters of the load namespace's link. */
+  linkDrops?: LinkDrops;
 }
 
 /** Runs experiment 1. */
@@ -38,6 +52,8 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
     for (const concurrency of plan.pingConcurrency) {
       for (const side of ctx.sides) {
         const budgetMs = (plan.pingCount * plan.pingInterval + 12) * 1000 + concurrency * 20;
+        const before = await attempt(ctx, "exp1 stats", () => serverStats(side));
+        const dropsBefore = await linkDrops(side);
         const r = await attempt(
           ctx,
           `exp1 ${side.stack} C=${concurrency} ${payload} B`,
@@ -51,7 +67,18 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
             }, budgetMs),
         );
         if (!r) continue;
-        const row = { stack: side.stack, payload, concurrency, ...r } as unknown as LatencyRow;
+        const delta = counterDelta(
+          before,
+          await attempt(ctx, "exp1 stats", () => serverStats(side)),
+        );
+        const row = {
+          stack: side.stack,
+          payload,
+          concurrency,
+          ...r,
+          counters: delta ? pickInteresting(delta) : undefined,
+          linkDrops: linkDropsDelta(dropsBefore, await linkDrops(side)),
+        } as unknown as LatencyRow;
         rows.push(row);
         ctx.log(
           `exp1 ${side.stack} C=${concurrency} ${payload} B: mean ${row.meanMs?.toFixed(3)} ms ` +
@@ -60,7 +87,11 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
         if (row.loss > 0) {
           ctx.note(
             `exp1 ${side.stack} C=${concurrency} ${payload} B: ${row.sent - row.received} of ` +
-              `${row.sent} echo requests unanswered`,
+              `${row.sent} echo requests unanswered` +
+              (row.counters ? `; gonet counters moved: ${JSON.stringify(row.counters)}` : "") +
+              (row.linkDrops?.txDropped
+                ? `; the kernel dropped ${row.linkDrops.txDropped} frames towards the responder`
+                : ""),
           );
         }
       }

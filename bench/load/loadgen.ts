@@ -3,7 +3,7 @@
  * own process. The single argument is a JSON object `{mode, ...options}`; the result is printed
  * as one JSON line. Modes:
  *
- * - `clients`: {@link discardClients}; `download`: {@link sourceClient};
+ * - `clients`: {@link discardClientsRounds}; `download`: {@link sourceClient};
  *   `rate`: {@link connectionRate}; `blast`: {@link udpBlast}.
  * - `hold`: opens idle connections ({@link holdConnections}), prints `{"phase":"opened",...}`, keeps them
  *   until a line arrives on stdin (or `holdMs` passes), closes them and prints `{"closed":true}`.
@@ -17,7 +17,7 @@ import { emit, stdinLines } from "../lines.ts";
 import {
   closeAll,
   connectionRate,
-  discardClients,
+  discardClientsRounds,
   holdConnections,
   sourceClient,
   udpBlast,
@@ -41,11 +41,12 @@ async function run(o: Options): Promise<void> {
   switch (o.mode) {
     case "clients":
       return emit(
-        await discardClients(api, {
+        await discardClientsRounds(api, {
           hostname,
           n: Number(o.n),
           bytes: Number(o.bytes),
           timeoutMs: Number(o.timeoutMs),
+          rounds: Number(o.rounds ?? 1),
         }),
       );
     case "download":

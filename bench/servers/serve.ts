@@ -4,10 +4,9 @@
  * per command:
  *
  * - `{"op":"stats"}`: counters, RSS (bytes) and CPU seconds of this process.
- * - `{"op":"clients", hostname, n, bytes, timeoutMs}`: runs {@link discardClients} from this
- *   stack towards a discard server elsewhere.
- * - `{"op":"upload", hostname, bytes, timeoutMs}`: one client sending `bytes` (bulk, this stack
- *   as sender).
+ * - `{"op":"clients", hostname, n, bytes, timeoutMs, rounds}`: runs
+ *   {@link discardClientsRounds} from this stack towards a discard server elsewhere.
+ * - `{"op":"gc"}`: runs V8's GC when started with `--v8-flags=--expose-gc`.
  * - `{"op":"udpsend", hostname, port, size, durationMs, maxCount}`: {@link udpBlast} from here.
  * - `{"op":"exit"}`: stops and exits.
  *
@@ -18,7 +17,7 @@
 import process from "node:process";
 import type { NetApi } from "../net_api.ts";
 import { emit, stdinLines } from "../lines.ts";
-import { discardClients, newCounters, startServers, udpBlast } from "../workloads.ts";
+import { discardClientsRounds, newCounters, startServers, udpBlast } from "../workloads.ts";
 
 /** This process's RSS in bytes, from /proc/self/status VmRSS. */
 export function rssBytes(): number {
@@ -65,11 +64,12 @@ export async function serve(
         case "clients":
           await emit({
             ok: true,
-            result: await discardClients(api, {
+            result: await discardClientsRounds(api, {
               hostname: String(command.hostname),
               n: Number(command.n),
               bytes: Number(command.bytes),
               timeoutMs: Number(command.timeoutMs),
+              rounds: Number(command.rounds ?? 1),
             }),
           });
           break;

@@ -346,7 +346,7 @@ export class Probe {
   }
 
   /** Queues raw bytes as a TCP payload from 10.0.0.1 (no settling). */
-  sendRaw(bytes: Uint8Array, source = ADDR_A): void {
+  sendRaw(bytes: Uint8Array, source = ADDR_A, checksumVerified = false): void {
     this.#inbox.trySend({
       kind: "packet",
       packet: {
@@ -356,6 +356,7 @@ export class Probe {
         ttl: 64,
         header: new Uint8Array(20),
         payload: bytes,
+        checksumVerified,
       },
     });
   }

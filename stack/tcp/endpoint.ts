@@ -12,7 +12,8 @@ import type { Clock } from "../clock.ts";
 import { formatIpv4, type Ipv4Addr } from "../wire/addr.ts";
 import { closedError, connectionError } from "./errors.ts";
 import { canSendData, TcpState } from "./state.ts";
-import type { InSegment, OutSegment, Tcb } from "./tcb.ts";
+import type { InSegment, OutSegment } from "./segment.ts";
+import type { Tcb } from "./tcb.ts";
 
 /** What an endpoint needs from the dealer that owns it. */
 export interface EndpointHost {

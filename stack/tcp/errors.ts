@@ -3,7 +3,8 @@
  * @module
  */
 
-import type { TcpError } from "./tcb.ts";
+/** Why a connection failed. */
+export type TcpError = "refused" | "reset" | "timeout";
 
 /** The `Deno.errors` instance for a failed connection. */
 export function connectionError(error: TcpError, peer: string): Error {

@@ -20,15 +20,9 @@ import { type ListenerHost, TcpListener } from "./listener.ts";
 import { mssForMtu } from "./options.ts";
 import { SynCookies } from "./syncookie.ts";
 import { TcpState } from "./state.ts";
-import {
-  DEFAULT_TCB_CONFIG,
-  newTcbCounters,
-  type OutSegment,
-  resetFor,
-  Tcb,
-  type TcbConfig,
-  type TcbCounters,
-} from "./tcb.ts";
+import { DEFAULT_TCB_CONFIG, newTcbCounters, type TcbConfig, type TcbCounters } from "./config.ts";
+import { type OutSegment, resetFor } from "./segment.ts";
+import { Tcb } from "./tcb.ts";
 import { TimerQueue } from "./timers.ts";
 
 /** Options of {@link TcpLayer}. */
@@ -49,7 +43,7 @@ export interface TcpLayerOptions {
   maxConnections?: number;
   /** Default listen backlog (default 128). */
   backlog?: number;
-  /** Check TCP checksums (default true; turn off when the NIC verified them). */
+  /** Check TCP checksums (default true). Packets marked `checksumVerified` skip the check. */
   verifyChecksum?: boolean;
   /** Ephemeral port range (default 49152..65535, RFC 6335 §6). */
   ephemeralPorts?: { first: number; last: number };
@@ -170,7 +164,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
       for (const input of batch) {
         if (input.kind === "packet") {
           const p = input.packet;
-          this.#onSegment(p.source, p.destination, p.protocol, p.payload);
+          this.#onSegment(p.source, p.destination, p.protocol, p.payload, p.checksumVerified);
         } else {
           this.#onIcmpError(input.error);
         }
@@ -289,12 +283,20 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
 
   // ------------------------------------------------------------- input
 
-  #onSegment(source: Ipv4Addr, destination: Ipv4Addr, protocol: number, bytes: Uint8Array): void {
+  #onSegment(
+    source: Ipv4Addr,
+    destination: Ipv4Addr,
+    protocol: number,
+    bytes: Uint8Array,
+    checksumVerified = false,
+  ): void {
     if (this.#closed) return this.#drop("layer-closed");
     if (protocol !== 6) return this.#drop("not-tcp");
     // RFC 1122 §4.2.3.10: TCP is unicast only.
     if (destination !== this.localAddress) return this.#drop("not-our-address");
-    const parsed = parseTcp(bytes, source, destination, { verifyChecksum: this.#verify });
+    // A link with checksum offload already vouched for the checksum.
+    const verifyChecksum = this.#verify && !checksumVerified;
+    const parsed = parseTcp(bytes, source, destination, { verifyChecksum });
     if (!parsed.ok) return this.#drop(parsed.reason);
     const seg = parsed.value;
     this.#stats.segmentsIn++;

@@ -7,14 +7,9 @@
 export { TcpLayer, type TcpLayerOptions, type TcpStats } from "./layer.ts";
 export { type TcpAddr, TcpConn } from "./conn.ts";
 export { TcpListener } from "./listener.ts";
-export {
-  DEFAULT_TCB_CONFIG,
-  type InSegment,
-  type OutSegment,
-  resetFor,
-  Tcb,
-  type TcbConfig,
-  type TcpError,
-} from "./tcb.ts";
+export { DEFAULT_TCB_CONFIG, type TcbConfig, type TcbCounters } from "./config.ts";
+export { type InSegment, type OutSegment, resetFor } from "./segment.ts";
+export { Tcb, type TcbInit } from "./tcb.ts";
+export type { TcpError } from "./errors.ts";
 export { stateName, TcpState } from "./state.ts";
 export type { CongestionAlgorithm } from "./congestion/types.ts";

@@ -1,11 +1,12 @@
 /**
  * The send buffer: bytes the user wrote that are not yet acknowledged, in sequence order (RFC 9293
- * §3.3.1 send sequence space, from SND.UNA on). A fixed-capacity ring, so writes and reads copy at
- * most twice and never allocate per segment beyond the copy handed to the wire.
+ * §3.3.1 send sequence space, from SND.UNA on). A ring, so writes and reads copy at most twice and
+ * segments can be views of it; it starts small and doubles up to its capacity as data arrives, so
+ * thousands of idle connections do not each hold a full-size buffer.
  * @module
  */
 
-/** A fixed-capacity byte ring holding unacknowledged and unsent data. */
+/** A bounded byte ring holding unacknowledged and unsent data; it grows on demand. */
 export class SendBuffer {
   /** Maximum number of bytes held. */
   readonly capacity: number;
@@ -13,13 +14,16 @@ export class SendBuffer {
   #start = 0;
   #length = 0;
 
-  /** Creates a buffer of `capacity` bytes. */
-  constructor(capacity: number) {
+  /**
+   * Creates a buffer of at most `capacity` bytes. Memory is allocated as data arrives (from
+   * `initialBytes`, doubling), so idle connections stay small.
+   */
+  constructor(capacity: number, initialBytes = 4096) {
     if (!(capacity >= 1)) {
       throw new RangeError(`Send buffer capacity must be >= 1, got ${capacity}`);
     }
     this.capacity = capacity;
-    this.#ring = new Uint8Array(capacity);
+    this.#ring = new Uint8Array(Math.min(capacity, Math.max(1, initialBytes)));
   }
 
   /** Bytes held (sent-unacknowledged plus unsent). */
@@ -32,19 +36,35 @@ export class SendBuffer {
     return this.capacity - this.#length;
   }
 
+  /** Bytes currently allocated for the ring (at most {@link capacity}). */
+  get allocatedBytes(): number {
+    return this.#ring.length;
+  }
+
   /** Copies as much of `data` as fits and returns how many bytes were taken. */
   write(data: Uint8Array): number {
     const n = Math.min(data.length, this.free);
-    let end = (this.#start + this.#length) % this.capacity;
+    if (this.#length + n > this.#ring.length) this.#grow(this.#length + n);
+    const size = this.#ring.length;
+    let end = (this.#start + this.#length) % size;
     let done = 0;
     while (done < n) {
-      const chunk = Math.min(n - done, this.capacity - end);
+      const chunk = Math.min(n - done, size - end);
       this.#ring.set(data.subarray(done, done + chunk), end);
       done += chunk;
-      end = (end + chunk) % this.capacity;
+      end = (end + chunk) % size;
     }
     this.#length += n;
     return n;
+  }
+
+  #grow(needed: number): void {
+    let size = this.#ring.length;
+    while (size < needed) size *= 2;
+    const bigger = new Uint8Array(Math.min(this.capacity, size));
+    bigger.set(this.read(0, this.#length));
+    this.#ring = bigger;
+    this.#start = 0;
   }
 
   /** A fresh copy of `length` bytes starting `offset` bytes after the first held byte. */
@@ -53,21 +73,33 @@ export class SendBuffer {
       throw new RangeError(`Cannot read [${offset}, ${offset + length}) of ${this.#length} bytes`);
     }
     const out = new Uint8Array(length);
-    let from = (this.#start + offset) % this.capacity;
+    let from = (this.#start + offset) % this.#ring.length;
     let done = 0;
     while (done < length) {
-      const chunk = Math.min(length - done, this.capacity - from);
+      const chunk = Math.min(length - done, this.#ring.length - from);
       out.set(this.#ring.subarray(from, from + chunk), done);
       done += chunk;
-      from = (from + chunk) % this.capacity;
+      from = (from + chunk) % this.#ring.length;
     }
     return out;
+  }
+
+  /**
+   * Like {@link read}, but returns a view into the ring when the bytes are contiguous (no copy).
+   * The view stays valid until bytes are consumed and new ones written over them.
+   */
+  peek(offset: number, length: number): Uint8Array {
+    const from = (this.#start + offset) % this.#ring.length;
+    if (from + length <= this.#ring.length && offset >= 0 && offset + length <= this.#length) {
+      return this.#ring.subarray(from, from + length);
+    }
+    return this.read(offset, length);
   }
 
   /** Drops the first `n` bytes (they were acknowledged). */
   consume(n: number): void {
     const k = Math.min(n, this.#length);
-    this.#start = (this.#start + k) % this.capacity;
+    this.#start = (this.#start + k) % this.#ring.length;
     this.#length -= k;
   }
 }

@@ -16,3 +16,36 @@ Deno.test("send buffer: write, read, consume across the wrap", () => {
   assert.equal(buf.length, 0);
   assert.equal(buf.free, 8);
 });
+
+Deno.test("send buffer: peek returns a view when contiguous, a copy across the wrap", () => {
+  const buf = new SendBuffer(8);
+  buf.write(new Uint8Array([1, 2, 3, 4, 5, 6]));
+  buf.consume(5);
+  buf.write(new Uint8Array([7, 8, 9, 10]));
+  // Ring: [9, 10, _, _, _, 6, 7, 8]; held: 6 7 8 9 10.
+  const view = buf.peek(0, 3);
+  assert.deepEqual([...view], [6, 7, 8]);
+  assert.equal(view.buffer.byteLength, 8, "a view of the ring");
+  const copy = buf.peek(1, 4);
+  assert.deepEqual([...copy], [7, 8, 9, 10]);
+  assert.equal(copy.buffer.byteLength, 4, "a copy");
+});
+
+Deno.test("send buffer: grows on demand up to its capacity, keeping order across the wrap", () => {
+  const buf = new SendBuffer(100, 8);
+  assert.equal(buf.allocatedBytes, 8);
+  buf.write(new Uint8Array([1, 2, 3, 4, 5, 6]));
+  buf.consume(4); // start moves to 4: the next write wraps
+  buf.write(new Uint8Array([7, 8, 9, 10, 11]));
+  assert.equal(buf.allocatedBytes, 8);
+  assert.deepEqual([...buf.read(0, 7)], [5, 6, 7, 8, 9, 10, 11]);
+  // 7 held + 20 more needs 27: 8 -> 16 -> 32.
+  assert.equal(buf.write(new Uint8Array(20).fill(12)), 20);
+  assert.equal(buf.allocatedBytes, 32);
+  assert.deepEqual([...buf.read(0, 8)], [5, 6, 7, 8, 9, 10, 11, 12]);
+  // Never beyond the capacity.
+  assert.equal(buf.write(new Uint8Array(200)), 73);
+  assert.equal(buf.allocatedBytes, 100);
+  assert.equal(buf.free, 0);
+  assert.deepEqual([...buf.read(0, 3)], [5, 6, 7]);
+});

@@ -13,15 +13,30 @@
  * recovery (RFC 2018, RFC 6675), RTO (RFC 6298), delayed ACKs (RFC 5681 §4.2, RFC 9293
  * §3.8.6.3), Nagle and sender/receiver SWS avoidance (RFC 9293 §3.7.4, §3.8.6.2), zero-window
  * probing (§3.8.6.1), keepalive (§3.8.4), fast retransmit / NewReno fast recovery (RFC 5681 §3.2,
- * RFC 6582), and pluggable window growth (NewReno or CUBIC, RFC 9438).
+ * RFC 6582), limited transmit (RFC 3042), early retransmit (RFC 5827), tail loss probes and a
+ * byte-counted form of RACK's loss rule (RFC 8985), and pluggable window growth (NewReno or
+ * CUBIC, RFC 9438).
  * @module
  */
 
-import { type SackBlock, TcpFlags, type TcpOptions } from "../wire/tcp.ts";
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from "../wire/seq.ts";
+import { TcpFlags, type TcpOptions } from "../wire/tcp.ts";
+import {
+  seqAdd,
+  seqDiff,
+  seqGe,
+  seqGt,
+  seqLe,
+  seqLt,
+  seqMax,
+  seqMin,
+  seqSub,
+} from "../wire/seq.ts";
 import { Cubic } from "./congestion/cubic.ts";
 import { NewReno } from "./congestion/newreno.ts";
-import type { CongestionAlgorithm, CongestionControl } from "./congestion/types.ts";
+import type { CongestionControl } from "./congestion/types.ts";
+import type { TcbConfig, TcbCounters } from "./config.ts";
+import type { TcpError } from "./errors.ts";
+import type { InSegment, OutSegment } from "./segment.ts";
 import { DEFAULT_IPV4_MSS, effectiveSendMss, MAX_WINDOW_SHIFT, windowShiftFor } from "./options.ts";
 import { RecvBuffer } from "./recv_buffer.ts";
 import { RtoEstimator } from "./rto.ts";
@@ -29,184 +44,11 @@ import { SackScoreboard } from "./sack.ts";
 import { SendBuffer } from "./send_buffer.ts";
 import { canReceiveData, canSendData, TcpState } from "./state.ts";
 
-/** Tunables of one connection. Defaults are in {@link DEFAULT_TCB_CONFIG}. */
-export interface TcbConfig {
-  /** MSS we announce (from the MTU). */
-  mss: number;
-  /** Send buffer size in bytes. */
-  sendBufferBytes: number;
-  /** Receive buffer size in bytes (the most we advertise). */
-  recvBufferBytes: number;
-  /** Cap on out-of-order bytes held for reassembly. */
-  maxOutOfOrderBytes: number;
-  /** Offer window scaling (RFC 7323 §2). */
-  windowScaling: boolean;
-  /** Offer timestamps (RFC 7323 §3). */
-  timestamps: boolean;
-  /** Offer SACK (RFC 2018). */
-  sack: boolean;
-  /** Congestion-control algorithm. */
-  congestion: CongestionAlgorithm;
-  /** RTO before the first RTT sample (RFC 6298 §2.1). */
-  initialRtoMs: number;
-  /** Lowest RTO. */
-  minRtoMs: number;
-  /** Highest RTO (RFC 6298 §2.5). */
-  maxRtoMs: number;
-  /** Retransmissions of data or FIN before giving up with a timeout (RFC 9293 §3.8.3 R2). */
-  maxRetries: number;
-  /** Retransmissions of a SYN or SYN-ACK before giving up (R2 for SYN). */
-  synRetries: number;
-  /** Delayed-ACK timeout; 0 acknowledges every segment at once (RFC 9293 §3.8.6.3: < 500 ms). */
-  delayedAckMs: number;
-  /** TIME-WAIT duration, 2*MSL (RFC 9293 §3.4.2). */
-  timeWaitMs: number;
-  /** How long an orphaned (fully closed) connection may sit in FIN-WAIT-2. */
-  finWait2TimeoutMs: number;
-  /** Disable Nagle's algorithm (RFC 1122 §4.2.3.4). */
-  noDelay: boolean;
-  /** Send keepalives (RFC 9293 §3.8.4). */
-  keepAlive: boolean;
-  /** Idle time before the first keepalive (RFC 1122 §4.2.3.6: >= 2 h by default). */
-  keepAliveIdleMs: number;
-  /** Interval between unanswered keepalives. */
-  keepAliveIntervalMs: number;
-  /** Unanswered keepalives before the connection times out. */
-  keepAliveProbes: number;
-  /** Challenge ACKs allowed per second (RFC 5961 §7). */
-  challengeAckLimit: number;
-  /** Least time between ACKs answering out-of-window pure ACKs (Linux: 500 ms). */
-  invalidAckIntervalMs: number;
-}
-
-/** Defaults: Linux-like buffers and timers, 2*MSL = 60 s, CUBIC. */
-export const DEFAULT_TCB_CONFIG: TcbConfig = {
-  mss: 1460,
-  sendBufferBytes: 256 * 1024,
-  recvBufferBytes: 256 * 1024,
-  maxOutOfOrderBytes: 256 * 1024,
-  windowScaling: true,
-  timestamps: true,
-  sack: true,
-  congestion: "cubic",
-  initialRtoMs: 1000,
-  minRtoMs: 200,
-  maxRtoMs: 60_000,
-  maxRetries: 12,
-  synRetries: 6,
-  delayedAckMs: 40,
-  timeWaitMs: 60_000,
-  finWait2TimeoutMs: 60_000,
-  noDelay: false,
-  keepAlive: false,
-  keepAliveIdleMs: 7_200_000,
-  keepAliveIntervalMs: 75_000,
-  keepAliveProbes: 9,
-  challengeAckLimit: 100,
-  invalidAckIntervalMs: 500,
-};
-
-/** The fields of an incoming segment the TCB reads (a parsed `TcpSegment` fits). */
-export interface InSegment {
-  /** Sequence number. */
-  readonly seq: number;
-  /** Acknowledgment number. */
-  readonly ack: number;
-  /** Flag bits. */
-  readonly flags: number;
-  /** Window field as on the wire (unscaled). */
-  readonly window: number;
-  /** Parsed options. */
-  readonly options: TcpOptions;
-  /** Data. */
-  readonly payload: Uint8Array;
-}
-
-/** A segment for the dealer to encode and send (ports and addresses come from the connection). */
-export interface OutSegment {
-  /** Sequence number. */
-  seq: number;
-  /** Acknowledgment number (0 without ACK). */
-  ack: number;
-  /** Flag bits. */
-  flags: number;
-  /** Window field, already scaled. */
-  window: number;
-  /** Options to send. */
-  options?: TcpOptions;
-  /** Data. */
-  payload: Uint8Array;
-}
-
-/** Why a connection failed. */
-export type TcpError = "refused" | "reset" | "timeout";
-
-/** Counters a TCB adds to (shared by all connections of a layer). */
-export interface TcbCounters {
-  /** Segments sent again (RTO, fast retransmit, recovery). */
-  retransmissions: number;
-  /** Fast retransmits (entries into loss recovery). */
-  fastRetransmits: number;
-  /** RTO expiries. */
-  timeouts: number;
-  /** Duplicate ACKs received. */
-  duplicateAcks: number;
-  /** Challenge ACKs sent (RFC 5961). */
-  challengeAcks: number;
-  /** Segments dropped by PAWS (RFC 7323 §5). */
-  pawsDrops: number;
-  /** Unacceptable segments (outside the window) answered with an ACK. */
-  outOfWindow: number;
-  /** Out-of-order segments dropped because the reassembly cap was reached. */
-  outOfOrderDrops: number;
-  /** Zero-window probes sent. */
-  windowProbes: number;
-  /** Keepalive probes sent. */
-  keepAliveProbes: number;
-}
-
-/** A fresh zeroed {@link TcbCounters}. */
-export function newTcbCounters(): TcbCounters {
-  return {
-    retransmissions: 0,
-    fastRetransmits: 0,
-    timeouts: 0,
-    duplicateAcks: 0,
-    challengeAcks: 0,
-    pawsDrops: 0,
-    outOfWindow: 0,
-    outOfOrderDrops: 0,
-    windowProbes: 0,
-    keepAliveProbes: 0,
-  };
-}
-
 /** RFC 5681 §3.2: the duplicate-ACK threshold. */
 const DUP_THRESH = 3;
 /** RFC 7323 §5.5: timestamps older than 24 days are not trusted for PAWS. */
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 const EMPTY = new Uint8Array(0);
-
-/**
- * The RST to answer a segment that reached no connection (RFC 9293 §3.10.7.1, CLOSED state):
- * none for a RST; `<SEQ=SEG.ACK><CTL=RST>` if it had ACK; else
- * `<SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>`.
- */
-export function resetFor(seg: InSegment): OutSegment | undefined {
-  if (seg.flags & TcpFlags.RST) return undefined;
-  if (seg.flags & TcpFlags.ACK) {
-    return { seq: seg.ack, ack: 0, flags: TcpFlags.RST, window: 0, payload: EMPTY };
-  }
-  const len = seg.payload.length + (seg.flags & TcpFlags.SYN ? 1 : 0) +
-    (seg.flags & TcpFlags.FIN ? 1 : 0);
-  return {
-    seq: 0,
-    ack: seqAdd(seg.seq, len),
-    flags: TcpFlags.RST | TcpFlags.ACK,
-    window: 0,
-    payload: EMPTY,
-  };
-}
 
 /** Per-connection parameters chosen by the dealer. */
 export interface TcbInit {
@@ -282,11 +124,15 @@ export class Tcb {
   #delivered = 0;
   #roundDelivered = 0;
   #roundFlight = 0;
+  #rtxMark: number | undefined;
+  #passDoneAt: number | undefined;
   #retries = 0;
   #synRetransmitted = false;
   #zeroWindowRetransmit = false;
   #lastTimeoutTs: number | undefined;
   #rtoAt: number | undefined;
+  #ptoAt: number | undefined;
+  #tlpOutstanding = false;
   #rttSeq: number | undefined;
   #rttSentAt = 0;
   #ackPending = false;
@@ -494,6 +340,7 @@ export class Tcb {
     if (!canSendData(this.state) || this.#finQueued) return 0;
     const n = this.#send.write(data);
     this.#output();
+    this.#armProbe();
     return n;
   }
 
@@ -605,6 +452,7 @@ export class Tcb {
     for (
       const t of [
         this.#rtoAt,
+        this.#ptoAt,
         this.#delackAt,
         this.#persistAt,
         this.#timeWaitAt,
@@ -645,6 +493,10 @@ export class Tcb {
       this.#onRetransmitTimeout();
       if (this.closed) return;
     }
+    if (this.#ptoAt !== undefined && this.#ptoAt <= now) {
+      this.#ptoAt = undefined;
+      this.#onProbeTimeout();
+    }
     if (this.#persistAt !== undefined && this.#persistAt <= now) {
       this.#persistAt = undefined;
       this.#onPersist();
@@ -656,6 +508,7 @@ export class Tcb {
     if (this.config.keepAlive && this.#keepAliveAt !== undefined && this.#keepAliveAt <= now) {
       this.#onKeepAlive();
     }
+    if (!this.closed) this.#armProbe();
   }
 
   #onRetransmitTimeout(): void {
@@ -668,6 +521,7 @@ export class Tcb {
     }
     this.#retries++;
     this.#counters.timeouts++;
+    this.#ptoAt = undefined;
     this.rto.backoff();
     this.#rttSeq = undefined; // Karn: never time a retransmitted segment (RFC 6298 §3)
     this.#lastTimeoutTs = this.#tsNow();
@@ -687,11 +541,65 @@ export class Tcb {
     this.#dupAcks = 0;
     this.#recover = this.sndMax;
     this.#highRxt = this.sndUna;
+    this.#rtxMark = undefined;
+    this.#passDoneAt = undefined;
     // Go back to SND.UNA and resend from there as the window allows (RFC 6298 §5.4).
     this.sndNxt = this.sndUna;
     this.#zeroWindowRetransmit = this.sndWnd === 0;
     this.#output(true);
     this.#rtoAt = this.#now + this.rto.rtoMs;
+  }
+
+  /**
+   * Tail loss probe (RFC 8985 §7): when the last segments of a flight (or their ACKs) are
+   * lost, no duplicate ACKs arrive and only the RTO would notice. After about two RTTs without
+   * progress, send one probe (new data if the window allows, else the last segment again) to
+   * draw an ACK whose SACK blocks start normal loss recovery.
+   */
+  #onProbeTimeout(): void {
+    if (!this.#probeAllowed()) return;
+    const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
+    const unsent = this.#unsentBytes();
+    const windowRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
+    if (unsent > 0 && windowRoom > 0 && this.sndNxt === this.sndMax) {
+      this.#sendData(this.sndNxt, Math.min(unsent, this.sendMss, windowRoom));
+    } else {
+      const sentDataEnd = seqMin(dataEnd, this.sndMax);
+      const start = seqMax(this.sndUna, seqAdd(sentDataEnd, -this.sendMss));
+      if (seqLt(start, sentDataEnd)) {
+        this.#sendData(start, seqSub(sentDataEnd, start));
+      } else if (this.#finQueued && seqGt(this.sndMax, dataEnd)) {
+        this.#counters.retransmissions++;
+        this.#emit(TcpFlags.ACK | TcpFlags.FIN, dataEnd, EMPTY);
+      } else {
+        return;
+      }
+    }
+    this.#tlpOutstanding = true;
+    this.#counters.tailLossProbes++;
+    this.#rtoAt = this.#now + this.rto.rtoMs; // RFC 8985 §7.3: re-arm the RTO after a probe
+  }
+
+  /**
+   * Probes need SACK (RFC 8985 §7). Unlike RFC 8985 they are also sent during recovery and after
+   * a timeout: a peer that compresses its ACKs (Linux) may answer a whole burst with one ACK,
+   * and when that one is lost nothing else arrives; one probe per flight breaks that silence
+   * long before the RTO.
+   */
+  #probeAllowed(): boolean {
+    return this.config.tailLossProbe && this.sackEnabled && this.#canTransmitState() &&
+      !this.#tlpOutstanding && this.sndUna !== this.sndMax;
+  }
+
+  /** RFC 8985 §7.2: PTO = 2*SRTT, plus a worst-case delayed ACK for a one-segment flight. */
+  #armProbe(): void {
+    if (this.#ptoAt !== undefined || !this.#probeAllowed() || this.#rtoAt === undefined) return;
+    const srtt = this.rto.srttMs;
+    let pto = srtt === undefined ? 1000 : 2 * srtt;
+    if (seqSub(this.sndMax, this.sndUna) <= this.sendMss) pto += 200;
+    pto = Math.max(pto, this.config.tlpMinMs);
+    const at = this.#now + pto;
+    if (at < this.#rtoAt) this.#ptoAt = at;
   }
 
   #onPersist(): void {
@@ -763,6 +671,7 @@ export class Tcb {
     if (this.closed) return;
     this.#output();
     this.#flushAck();
+    this.#armProbe();
   }
 
   /** RFC 9293 §3.10.7.3: SYN-SENT. */
@@ -961,8 +870,11 @@ export class Tcb {
   #acceptable(seq: number, len: number, wnd: number): boolean {
     // RFC 9293 §3.10.7.4, the four cases of the acceptance test.
     if (len === 0) {
+      // The right edge itself is accepted for an empty segment (as Linux does): a sender whose
+      // data filled our window numbers its ACKs there, and refusing them would lose their ACK
+      // field while our own data is stuck.
       return wnd === 0 ? seq === this.rcvNxt : seqLe(this.rcvNxt, seq) &&
-        seqLt(seq, seqAdd(this.rcvNxt, wnd));
+        seqLe(seq, seqAdd(this.rcvNxt, wnd));
     }
     if (wnd === 0) return false;
     // "Start or end in the window", widened to "overlaps the window": a segment that begins
@@ -1040,13 +952,13 @@ export class Tcb {
       } else if (
         (this.#dupAcks >= this.#dupThreshold() ||
           (this.sackEnabled && this.#sack.lossDetected(this.sndUna, DUP_THRESH, this.sendMss))) &&
-        seqGt(this.sndUna, this.#recover)
+        this.#pastRecoveryPoint()
       ) {
         this.#enterRecovery();
       }
     }
     if (
-      this.sackEnabled && !this.inRecovery && seqGt(this.sndUna, this.#recover) &&
+      this.sackEnabled && !this.inRecovery && this.#pastRecoveryPoint() &&
       this.#sack.lossDetected(this.sndUna, DUP_THRESH, this.sendMss)
     ) {
       // RFC 6675 §5 (IsLost): enough SACKed above SND.UNA means loss, even without 3 dupacks.
@@ -1054,7 +966,9 @@ export class Tcb {
     }
     // Bytes newly delivered by this ACK, cumulatively or by SACK (used to age retransmissions).
     if (seqGe(ack, unaBefore)) {
-      this.#delivered += seqSub(this.sndUna, unaBefore) + this.#sack.sackedBytes() - sackedBefore;
+      const delivered = seqSub(this.sndUna, unaBefore) + this.#sack.sackedBytes() - sackedBefore;
+      this.#delivered += delivered;
+      if (delivered > 0) this.#maybeRestartResend();
     }
     // RFC 9293 §3.10.7.4 fifth: window update from a newer segment.
     if (
@@ -1099,13 +1013,45 @@ export class Tcb {
     this.#send.consume(dataAcked);
     this.#sndBufSeq = seqAdd(this.#sndBufSeq, dataAcked);
     this.sndUna = ack;
+    if (this.#rtxMark !== undefined && seqGe(ack, this.#rtxMark)) this.#rtxMark = undefined;
     this.#zeroWindowRetransmit = false;
+    this.#tlpOutstanding = false;
+    this.#ptoAt = undefined;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (seqLt(this.#highRxt, ack)) this.#highRxt = ack;
     this.#sack.advance(ack);
     this.#retries = 0;
     this.rto.resetBackoff();
     this.#rtoAt = this.sndUna === this.sndMax ? undefined : this.#now + this.rto.rtoMs;
+  }
+
+  /**
+   * Whether the latest retransmissions are lost too: at least DupThresh segments' worth of data
+   * sent after the latest retransmission (at or above SND.MAX as it was then) has been SACKed.
+   * This is RACK's rule (RFC 8985 §6.2: a segment is lost once one sent after it is delivered),
+   * with the DupThresh allowance for reordering in place of a time window.
+   */
+  #retransmissionsLost(): boolean {
+    return this.#rtxMark !== undefined &&
+      this.#sack.sackedAbove(this.#rtxMark) >= DUP_THRESH * this.sendMss;
+  }
+
+  /**
+   * After a timeout no new recovery may start before the recovery point is acknowledged
+   * (RFC 6675 §5.1), so a resent hole that is lost again would cost another timeout. When the
+   * resend pass has reached new data and {@link #retransmissionsLost} holds, the holes left
+   * below the highest SACK are resent again.
+   */
+  #maybeRestartResend(): void {
+    if (!this.sackEnabled || this.inRecovery || !seqLe(this.sndUna, this.#recover)) return;
+    if (this.#passDoneAt === undefined) return;
+    const srtt = this.rto.srttMs ?? this.config.initialRtoMs;
+    const late = this.#now - this.#passDoneAt > srtt * 1.25 + 2;
+    if (!late && !this.#retransmissionsLost()) return;
+    if (!this.#sack.nextHole(this.sndUna, this.sndUna, DUP_THRESH, this.sendMss, false)) return;
+    this.#rtxMark = undefined;
+    this.#passDoneAt = undefined;
+    this.sndNxt = this.sndUna;
   }
 
   /**
@@ -1119,6 +1065,15 @@ export class Tcb {
     const windowRoom = seqDiff(seqAdd(this.sndUna, this.sndWnd), this.sndNxt);
     if (this.#unsentBytes() > 0 && windowRoom > 0) return DUP_THRESH;
     return Math.max(1, segments - 1);
+  }
+
+  /**
+   * Whether a new recovery may start: SND.UNA is past `recover` (RFC 6582 §3.2 step 2: more than
+   * it, since without SACK duplicate ACKs of retransmitted data look like new losses) or, with
+   * SACK, has reached it (RFC 6675 §5.1: HighACK >= RecoveryPoint).
+   */
+  #pastRecoveryPoint(): boolean {
+    return this.sackEnabled ? seqGe(this.sndUna, this.#recover) : seqGt(this.sndUna, this.#recover);
   }
 
   #enterRecovery(): void {
@@ -1143,7 +1098,9 @@ export class Tcb {
 
   #retransmitFirst(): void {
     const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
-    const len = Math.min(this.sendMss, Math.max(0, seqDiff(dataEnd, this.sndUna)));
+    // Only what was sent before: never new data (that would bypass the windows).
+    const sentDataEnd = seqMin(dataEnd, this.sndMax);
+    const len = Math.min(this.sendMss, Math.max(0, seqDiff(sentDataEnd, this.sndUna)));
     if (len > 0) {
       this.#sendData(this.sndUna, len);
     } else if (this.#finQueued && this.sndUna === dataEnd) {
@@ -1263,6 +1220,12 @@ export class Tcb {
       const usable = Math.min(this.sndWnd, this.cc.cwnd + limited) - inFlight;
       if (unsent > 0) {
         const retransmission = seqLt(this.sndNxt, this.sndMax);
+        if (
+          !retransmission && this.#passDoneAt === undefined && seqLe(this.sndUna, this.#recover) &&
+          seqLt(this.sndUna, this.sndMax)
+        ) {
+          this.#passDoneAt = this.#now; // the resend pass after a timeout reached new data
+        }
         let len = Math.min(unsent, this.sendMss);
         if (retransmission && this.sackEnabled) {
           const sackedAt = this.#sack.nextSackedStart(this.sndNxt);
@@ -1313,7 +1276,7 @@ export class Tcb {
   /** Emits `len` bytes from the send buffer starting at `seq`, with FIN if they end the stream. */
   #sendData(seq: number, len: number): void {
     const dataEnd = seqAdd(this.#sndBufSeq, this.#send.length);
-    const payload = this.#send.read(seqSub(seq, this.#sndBufSeq), len);
+    const payload = this.#send.peek(seqSub(seq, this.#sndBufSeq), len);
     const end = seqAdd(seq, len);
     const fin = this.#finQueued && end === dataEnd;
     const flags = TcpFlags.ACK | (end === dataEnd ? TcpFlags.PSH : 0) | (fin ? TcpFlags.FIN : 0);
@@ -1321,11 +1284,15 @@ export class Tcb {
     const retransmission = seqLt(seq, this.sndMax);
     if (retransmission) {
       this.#counters.retransmissions++;
+      this.#rtxMark = this.sndMax;
       // Karn: a retransmission overlapping the timed segment spoils the sample.
       if (this.#rttSeq !== undefined && seqLt(seq, this.#rttSeq)) this.#rttSeq = undefined;
-    } else if (this.#rttSeq === undefined && !this.tsEnabled) {
-      this.#rttSeq = end;
-      this.#rttSentAt = this.#now;
+    } else {
+      this.#ptoAt = undefined; // RFC 8985 §7.2: re-arm on new data
+      if (this.#rttSeq === undefined && !this.tsEnabled) {
+        this.#rttSeq = end;
+        this.#rttSentAt = this.#now;
+      }
     }
     const next = fin ? seqAdd(end, 1) : end;
     if (seq === this.sndNxt) this.sndNxt = next;
@@ -1353,12 +1320,14 @@ export class Tcb {
       let hole = this.#sack.nextHole(from, this.sndUna, DUP_THRESH, this.sendMss);
       if (
         !hole && seqGt(from, this.sndUna) &&
-        this.#delivered - this.#roundDelivered > this.#roundFlight
+        (this.#retransmissionsLost() ||
+          this.#delivered - this.#roundDelivered > this.#roundFlight)
       ) {
-        // More than a whole flight was delivered since this round of retransmissions began,
-        // yet holes remain below the highest SACK: those retransmissions were lost too. Start
-        // another round from SND.UNA (the idea of RACK, RFC 8985, in byte counts), instead of
-        // waiting for the retransmission timer.
+        // Data sent after our latest retransmission arrived, or more than a whole flight was
+        // delivered since this round began, yet holes remain below the highest SACK: those
+        // retransmissions were lost too. Start another round from SND.UNA instead of waiting
+        // for the retransmission timer.
+        this.#rtxMark = undefined;
         this.#highRxt = this.sndUna;
         this.#roundDelivered = this.#delivered;
         this.#roundFlight = seqSub(this.sndMax, this.sndUna) - this.#sack.sackedBytes();
@@ -1386,10 +1355,18 @@ export class Tcb {
   }
 
   #emitAck(): void {
-    // SND.MAX rather than SND.NXT: after an RTO rewinds SND.NXT, the peer may already hold
-    // bytes beyond it, and an ACK numbered below RCV.NXT would be unacceptable there (its ACK
-    // field ignored). SND.MAX is what Linux calls snd_nxt.
-    this.#emit(TcpFlags.ACK, this.sndMax, EMPTY);
+    this.#emit(TcpFlags.ACK, this.#ackSeq(), EMPTY);
+  }
+
+  /**
+   * The sequence number of a segment without data. SND.NXT per RFC 9293, but after an RTO
+   * rewinds SND.NXT the peer may already hold bytes beyond it, and a number below its RCV.NXT
+   * would be unacceptable there (the ACK field ignored). So SND.MAX (Linux's snd_nxt), capped
+   * at the right edge of the peer's window as Linux's tcp_acceptable_seq does.
+   */
+  #ackSeq(): number {
+    const edge = seqAdd(this.sndUna, this.sndWnd);
+    return this.sndWnd > 0 && seqGt(this.sndMax, edge) ? edge : this.sndMax;
   }
 
   /** Queues a segment with the current ACK, window and per-segment options. */
@@ -1468,6 +1445,7 @@ export class Tcb {
   #enterTimeWait(): void {
     this.state = TcpState.TimeWait;
     this.#rtoAt = undefined;
+    this.#ptoAt = undefined;
     this.#persistAt = undefined;
     this.#finWait2At = undefined;
     this.#keepAliveAt = undefined;
@@ -1482,6 +1460,7 @@ export class Tcb {
   #toClosed(): void {
     this.state = TcpState.Closed;
     this.#rtoAt = undefined;
+    this.#ptoAt = undefined;
     this.#delackAt = undefined;
     this.#persistAt = undefined;
     this.#timeWaitAt = undefined;
@@ -1507,6 +1486,3 @@ interface MutableSegment {
   options: TcpOptions;
   payload: Uint8Array;
 }
-
-/** Re-exported for callers that build SACK-aware tests. */
-export type { SackBlock };

@@ -3,14 +3,9 @@
 import assert from "node:assert/strict";
 import { TcpFlags } from "../wire/tcp.ts";
 import { TcpState } from "./state.ts";
-import {
-  DEFAULT_TCB_CONFIG,
-  type InSegment,
-  newTcbCounters,
-  type OutSegment,
-  resetFor,
-  Tcb,
-} from "./tcb.ts";
+import { DEFAULT_TCB_CONFIG, newTcbCounters } from "./config.ts";
+import { type InSegment, type OutSegment, resetFor } from "./segment.ts";
+import { Tcb } from "./tcb.ts";
 
 const { SYN, ACK, RST, FIN } = TcpFlags;
 

@@ -26,6 +26,8 @@ export interface GonetUp {
   readonly mac: string;
   /** Sends SIGTERM and waits for the exit status and the rest of stderr. */
   stop(): Promise<{ code: number; stderr: string }>;
+  /** Kills the process with SIGKILL (no clean-up runs) and waits for it to end. */
+  kill(): Promise<void>;
 }
 
 /** Starts `gonet up ARGS` in `ns` and waits (at most `timeoutMs`) for its ready line. */
@@ -70,6 +72,14 @@ export async function startGonetUp(
       const status = await child.status;
       await drained;
       return { code: status.code, stderr: await stderrText };
+    },
+    async kill() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+      await drained;
+      await stderrText;
     },
   };
 }
