@@ -79,7 +79,7 @@ export function addStackFlags(command: Command): Command {
     .option("--reorder <p>", "reorder frames with probability p")
     .option("--corrupt <p>", "corrupt one byte of frames with probability p")
     .option("--seed <n>", "seed of the fault injector", "1")
-    .option("--offload", "use TAP checksum and TCP segmentation offloads (vnet header)")
+    .option("--no-offload", "do without TAP checksum and TCP segmentation offloads (vnet header)")
     .option(
       "--limit <key=value>",
       "set a cap, repeatable (keys: " + LIMITS.map((l) => l.key).join(", ") + ")",
@@ -144,7 +144,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     pcap: values.pcap,
     faults,
     seed,
-    offload: values.offload ?? false,
+    offload: values.offload ?? true,
     limits: parseLimits(values.limit ?? []),
   };
 }

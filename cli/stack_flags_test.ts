@@ -42,7 +42,7 @@ const DEFAULTS = {
   pcap: undefined,
   faults: {},
   seed: 1,
-  offload: false,
+  offload: true,
   limits: {},
 };
 
@@ -87,7 +87,7 @@ Deno.test("stack flags: every flag given", () => {
     ".5",
     "--seed",
     "4294967295",
-    "--offload",
+    "--no-offload",
   ]);
   assert.deepEqual(config, {
     tap: "tap_1.x",
@@ -99,7 +99,7 @@ Deno.test("stack flags: every flag given", () => {
     pcap: "out.pcap",
     faults: { drop: 0.1, duplicate: 0, reorder: 1, corrupt: 0.5 },
     seed: 0xffff_ffff,
-    offload: true,
+    offload: false,
     limits: {},
   });
 });

@@ -6,6 +6,7 @@
  */
 
 import type { Ipv4Addr, MacAddr } from "./wire/addr.ts";
+import type { SegmentationRequest } from "./link/link.ts";
 
 /** IP protocol numbers (IANA). Unknown values are kept as plain numbers. */
 export const IpProtocol = { Icmp: 1, Tcp: 6, Udp: 17 } as const;
@@ -47,6 +48,11 @@ export interface IpPacketOut {
   readonly tos?: number;
   /** Set the DF bit: a packet too big for the MTU is refused instead of fragmented. */
   readonly dontFragment?: boolean;
+  /**
+   * A TCP super-segment for the link to cut into segments of this many data bytes (TSO), its
+   * checksum in partial form. Only valid up to {@link IpOutput.maxSegmentationBytes}.
+   */
+  readonly segmentBytes?: number;
 }
 
 /**
@@ -64,6 +70,8 @@ export interface IpOutput {
   sourceFor(destination: Ipv4Addr): Ipv4Addr;
   /** The MTU of the path to `destination`. */
   mtuFor(destination: Ipv4Addr): number;
+  /** Largest transport payload the link can segment for us (TSO), or 0 when it cannot. */
+  maxSegmentationBytes?(destination: Ipv4Addr): number;
 }
 
 /** An ICMP error received for a datagram we sent, handed to the transport that sent it. */
@@ -107,6 +115,14 @@ export interface FrameOutput {
   readonly mac: MacAddr;
   /** Fills the header in place and writes the frame; false when the link dropped it. */
   transmit(frame: Uint8Array, destination: MacAddr, etherType: number): boolean;
+  /** Largest frame {@link transmitSegmented} accepts; 0 when the link cannot segment. */
+  readonly maxSegmentedFrameBytes: number;
+  /** Like {@link transmit}, for a TCP super-frame the link cuts into segments. */
+  transmitSegmented(
+    frame: Uint8Array,
+    destination: MacAddr,
+    request: SegmentationRequest,
+  ): boolean;
 }
 
 /** ARP as seen from IPv4: a cache lookup without waiting, and a resolution that may wait. */

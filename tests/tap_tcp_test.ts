@@ -84,12 +84,30 @@ async function stackToKernel(
   assert.equal((await sink.status).code, 0);
 }
 
-Deno.test("kernel client to stack server and stack client to kernel server: 50 MB each, equal SHA-256", async () => {
+Deno.test("without offloads: kernel client to stack server and back, 50 MB each, equal SHA-256", async () => {
   await using ns = await createTestNamespace();
-  const running = startStackIn(ns);
+  const running = startStackIn(ns, { offload: false });
   try {
     await kernelToStack(ns, running.stack, 50 * MB);
     await stackToKernel(ns, running.stack, 50 * MB);
+  } finally {
+    await running.close();
+  }
+});
+
+Deno.test("with TAP offloads (vnet header, TSO): 50 MB each way, equal SHA-256", async () => {
+  await using ns = await createTestNamespace();
+  const running = startStackIn(ns, { offload: true });
+  try {
+    await kernelToStack(ns, running.stack, 50 * MB);
+    await stackToKernel(ns, running.stack, 50 * MB);
+    const stats = running.stack.stats();
+    assert.ok(stats.ipv4.segmentedOut > 0, "super-segments went out for the kernel to cut");
+    assert.ok(
+      stats.link.rxBytes / stats.link.rxFrames > 1514,
+      "the kernel handed over super-frames",
+    );
+    assert.deepEqual(stats.tcp.drops, {});
   } finally {
     await running.close();
   }

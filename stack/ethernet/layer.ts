@@ -8,7 +8,7 @@
 
 import type { Channel } from "../channel.ts";
 import { countDrop, type DropCounts } from "../counters.ts";
-import type { FrameBatch, LinkDevice } from "../link/link.ts";
+import type { FrameBatch, LinkDevice, SegmentationRequest } from "../link/link.ts";
 import { MAC_BROADCAST, type MacAddr, readMac, writeMac } from "../wire/addr.ts";
 import {
   ETHERNET_ETHERTYPE_OFFSET,
@@ -94,6 +94,26 @@ export class EthernetLayer {
         }
       }
     }
+  }
+
+  /** Largest TCP super-frame the link segments for us (0: none). */
+  get maxSegmentedFrameBytes(): number {
+    return this.#link.writeSegmented ? this.#link.maxSegmentedFrameBytes ?? 0 : 0;
+  }
+
+  /** Writes an IPv4/TCP super-frame for the link to segment (TSO). */
+  transmitSegmented(
+    frame: Uint8Array,
+    destination: MacAddr,
+    request: SegmentationRequest,
+  ): boolean {
+    writeMac(frame, 0, destination);
+    writeMac(frame, 6, this.mac);
+    frame[ETHERNET_ETHERTYPE_OFFSET] = 0x08;
+    frame[ETHERNET_ETHERTYPE_OFFSET + 1] = 0x00;
+    if (!this.#link.writeSegmented?.(frame, request)) return false;
+    this.stats.txFrames++;
+    return true;
   }
 
   /**

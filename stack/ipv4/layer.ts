@@ -28,6 +28,7 @@ import {
   IPV4_MAX_PACKET_BYTES,
   IPV4_MIN_HEADER_BYTES,
   type Ipv4Packet,
+  type Ipv4Repr,
   parseIpv4,
 } from "../wire/ipv4.ts";
 import { AssemblerPool } from "./assemblers.ts";
@@ -61,6 +62,8 @@ export interface Ipv4Stats {
   fragmentsOut: number;
   /** Datagrams rebuilt from fragments. */
   reassembled: number;
+  /** TCP super-segments handed to the link to cut (TSO). */
+  segmentedOut: number;
   /** Packets dropped, by reason. */
   drops: DropCounts;
 }
@@ -90,6 +93,7 @@ export class Ipv4Layer implements IpOutput {
     fragmentsIn: 0,
     fragmentsOut: 0,
     reassembled: 0,
+    segmentedOut: 0,
     drops: {},
   };
   /** The reassembly tasks. */
@@ -153,6 +157,13 @@ export class Ipv4Layer implements IpOutput {
     return this.#mtu;
   }
 
+  /** Largest TCP payload the link can segment (TSO), or 0. */
+  maxSegmentationBytes(_destination: Ipv4Addr): number {
+    const frame = this.#deps.ethernet.maxSegmentedFrameBytes;
+    if (frame <= 0) return 0;
+    return Math.min(IPV4_MAX_PACKET_BYTES, frame - ETHERNET_HEADER_BYTES) - IPV4_MIN_HEADER_BYTES;
+  }
+
   /** Sends one datagram; see {@link IpSendResult}. */
   send(packet: IpPacketOut): IpSendResult {
     const routes = this.#deps.routes;
@@ -178,6 +189,9 @@ export class Ipv4Layer implements IpOutput {
       tos: packet.tos ?? 0,
     };
     this.stats.sent++;
+    if (!fits && !local && packet.segmentBytes !== undefined) {
+      return this.#sendSegmented(repr, packet.payload, packet.segmentBytes, hop!);
+    }
     if (fits || local) {
       const frame = this.#scratch.subarray(
         0,
@@ -197,6 +211,38 @@ export class Ipv4Layer implements IpOutput {
       if (r !== "sent") result = r;
     }
     return result;
+  }
+
+  /**
+   * Sends a TCP super-segment as one frame for the link to cut (TSO). It needs a resolved
+   * neighbour: TCP's first segments (the handshake) resolved it, and a miss just drops, counted,
+   * for TCP to retransmit in ordinary segments.
+   */
+  #sendSegmented(
+    repr: Ipv4Repr,
+    payload: Uint8Array,
+    segmentBytes: number,
+    hop: { kind: "unicast"; address: Ipv4Addr } | { kind: "broadcast" },
+  ): IpSendResult {
+    const ethernet = this.#deps.ethernet;
+    const frameBytes = ETHERNET_HEADER_BYTES + IPV4_MIN_HEADER_BYTES + payload.length;
+    const mac = hop.kind === "unicast" ? this.#deps.arp.lookup(hop.address) : undefined;
+    if (mac === undefined || frameBytes > ethernet.maxSegmentedFrameBytes) {
+      countDrop(this.stats.drops, "segmentation-unavailable");
+      return "unresolved";
+    }
+    const frame = this.#scratch.subarray(0, frameBytes);
+    emitIpv4Header(repr, frame.subarray(ETHERNET_HEADER_BYTES));
+    frame.set(payload, ETHERNET_HEADER_BYTES + IPV4_MIN_HEADER_BYTES);
+    const tcpHeaderBytes = (payload[12] >>> 4) * 4;
+    const sent = ethernet.transmitSegmented(frame, mac, {
+      segmentBytes,
+      headerBytes: ETHERNET_HEADER_BYTES + IPV4_MIN_HEADER_BYTES + tcpHeaderBytes,
+      checksumStart: ETHERNET_HEADER_BYTES + IPV4_MIN_HEADER_BYTES,
+    });
+    if (!sent) return "unresolved";
+    this.stats.segmentedOut++;
+    return "sent";
   }
 
   /** Stops reassembly tasks and forgets parked packets. */

@@ -6,7 +6,7 @@
  */
 
 import type { Random } from "../clock.ts";
-import type { LinkDevice, LinkStats } from "./link.ts";
+import type { FrameBatch, LinkDevice, LinkStats } from "./link.ts";
 
 /** Probabilities (0..1) of each fault, applied independently to every frame. */
 export interface FaultOptions {
@@ -47,6 +47,7 @@ export class FaultyLink implements LinkDevice {
   readonly #options: Required<FaultOptions>;
   readonly #random: Random;
   #heldTx: Uint8Array | undefined;
+  readonly #corrupted = new WeakSet<Uint8Array>();
   /** Counters of what was injected, both directions together. */
   readonly faults: FaultStats = { dropped: 0, duplicated: 0, reordered: 0, corrupted: 0 };
 
@@ -82,14 +83,23 @@ export class FaultyLink implements LinkDevice {
    * Received batches after faults are applied. A frame held back for reordering is released at the
    * end of its batch at the latest, so reordering never stalls the last frame of a burst.
    */
-  async *receive(): AsyncGenerator<Uint8Array[]> {
+  async *receive(): AsyncGenerator<FrameBatch> {
     for await (const batch of this.#inner.receive()) {
-      const out: Uint8Array[] = [];
+      const out: FrameBatch = [];
+      // Checksums the device vouched for stay vouched for, unless we corrupted the frame.
+      const trusted = new Set<Uint8Array>();
+      if (batch.verified) batch.forEach((f, i) => batch.verified![i] === 1 && trusted.add(f));
       let held: Uint8Array | undefined;
       for (const frame of batch) {
         held = this.#apply(frame, held, (f) => out.push(f));
       }
       if (held) out.push(held);
+      if (trusted.size > 0) {
+        out.verified = Uint8Array.from(
+          out,
+          (f) => trusted.has(f) && !this.#corrupted.has(f) ? 1 : 0,
+        );
+      }
       if (out.length > 0) yield out;
     }
   }
@@ -137,6 +147,7 @@ export class FaultyLink implements LinkDevice {
     if (this.#chance(this.#options.corrupt) && frame.length > 0) {
       const at = this.#random.nextU32() % frame.length;
       frame[at] ^= 1 + (this.#random.nextU32() % 255);
+      this.#corrupted.add(frame);
       this.faults.corrupted++;
     }
     if (!held && this.#chance(this.#options.reorder)) {

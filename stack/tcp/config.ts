@@ -10,6 +10,11 @@ import type { CongestionAlgorithm } from "./congestion/types.ts";
 export interface TcbConfig {
   /** MSS we announce (from the MTU). */
   mss: number;
+  /**
+   * Largest segment payload the link can cut into MSS-sized segments for us (TSO); 0 without
+   * segmentation offload. New data then goes out in super-segments of whole MSS multiples.
+   */
+  tsoBytes: number;
   /** Send buffer size in bytes. */
   sendBufferBytes: number;
   /** Receive buffer size in bytes (the most we advertise). */
@@ -63,6 +68,7 @@ export interface TcbConfig {
 /** Defaults: Linux-like buffers and timers, 2*MSL = 60 s, CUBIC. */
 export const DEFAULT_TCB_CONFIG: TcbConfig = {
   mss: 1460,
+  tsoBytes: 0,
   sendBufferBytes: 256 * 1024,
   recvBufferBytes: 256 * 1024,
   maxOutOfOrderBytes: 256 * 1024,

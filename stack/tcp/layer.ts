@@ -255,7 +255,9 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
 
   /** Encodes a segment of `ep` and hands it to IP. */
   transmit(ep: Endpoint, seg: OutSegment): void {
-    this.#send(ep.localPort, ep.remoteAddress, ep.remotePort, seg);
+    const mss = ep.tcb.sendMss;
+    const segmentBytes = seg.payload.length > mss ? mss : undefined;
+    this.#send(ep.localPort, ep.remoteAddress, ep.remotePort, seg, segmentBytes);
   }
 
   /** Sets the deadline of `ep` in the shared timer queue. */
@@ -443,7 +445,14 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
 
   // ------------------------------------------------------------- output
 
-  #send(localPort: number, remote: Ipv4Addr, remotePort: number, seg: OutSegment): void {
+  /** Encodes and sends; `segmentBytes` marks a TSO super-segment for the link to cut. */
+  #send(
+    localPort: number,
+    remote: Ipv4Addr,
+    remotePort: number,
+    seg: OutSegment,
+    segmentBytes?: number,
+  ): void {
     const fields = {
       sourcePort: localPort,
       destinationPort: remotePort,
@@ -456,9 +465,22 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     const length = tcpSegmentLength(fields, seg.payload.length);
     if (length > this.#scratch.length) this.#scratch = new Uint8Array(length);
     const buffer = this.#scratch.subarray(0, length);
-    emitTcp(buffer, fields, seg.payload, this.localAddress, remote);
+    // A super-segment's checksum is finished per segment by the link, so only its partial form.
+    emitTcp(
+      buffer,
+      fields,
+      seg.payload,
+      this.localAddress,
+      remote,
+      segmentBytes ? "partial" : "full",
+    );
     // IP copies the payload before send returns, so the scratch buffer is reused.
-    const result = this.#ip.send({ destination: remote, protocol: 6, payload: buffer });
+    const result = this.#ip.send({
+      destination: remote,
+      protocol: 6,
+      payload: buffer,
+      segmentBytes,
+    });
     if (result !== "sent" && result !== "queued") this.#drop(`ip-${result}`);
     this.#stats.segmentsOut++;
     if (seg.flags & TcpFlags.RST) this.#stats.resetsOut++;
@@ -470,7 +492,13 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
   }
 
   #newTcb(remote: Ipv4Addr, remotePort: number, localPort: number, now: number): Tcb {
-    const config: TcbConfig = { ...this.#config, mss: mssForMtu(this.#ip.mtuFor(remote)) };
+    // Room for the TCP header and options within what the link can segment.
+    const tso = Math.max(0, (this.#ip.maxSegmentationBytes?.(remote) ?? 0) - 60);
+    const config: TcbConfig = {
+      ...this.#config,
+      mss: mssForMtu(this.#ip.mtuFor(remote)),
+      tsoBytes: Math.min(this.#config.tsoBytes || tso, tso),
+    };
     return new Tcb(config, {
       iss: this.#isn.isn(now, this.localAddress, localPort, remote, remotePort),
       tsOffset: this.#random.nextU32(),

@@ -1226,7 +1226,9 @@ export class Tcb {
         ) {
           this.#passDoneAt = this.#now; // the resend pass after a timeout reached new data
         }
-        let len = Math.min(unsent, this.sendMss);
+        // New data may leave in TSO super-segments (whole MSS multiples the link cuts up);
+        // retransmissions stay one MSS, so loss recovery works segment by segment.
+        let len = Math.min(unsent, retransmission ? this.sendMss : this.#burstBytes());
         if (retransmission && this.sackEnabled) {
           const sackedAt = this.#sack.nextSackedStart(this.sndNxt);
           if (sackedAt !== undefined) len = Math.min(len, seqSub(sackedAt, this.sndNxt));
@@ -1262,6 +1264,13 @@ export class Tcb {
     ) {
       this.#persistAt = this.#now + this.rto.rtoMs;
     }
+  }
+
+  /** The most new data one segment may carry: one MSS, or a TSO super-segment. */
+  #burstBytes(): number {
+    const tso = this.config.tsoBytes;
+    if (tso <= this.sendMss) return this.sendMss;
+    return Math.floor(tso / this.sendMss) * this.sendMss;
   }
 
   /** Nagle (RFC 1122 §4.2.3.4) and sender SWS avoidance (RFC 9293 §3.8.6.2.1). */

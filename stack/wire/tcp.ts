@@ -375,6 +375,8 @@ export function tcpSegmentLength(fields: TcpHeaderFields, payloadLength: number)
 /**
  * Writes a segment (header, options, payload) into `buffer` from offset 0 and fills in the
  * checksum over the pseudo-header for `source` -> `destination`. Returns the segment length.
+ * With `checksum: "partial"` only the folded pseudo-header sum is written (the CHECKSUM_PARTIAL
+ * convention of Linux and virtio-net): the device that segments the frame finishes the sum.
  * Throws a RangeError when `buffer` is too small (a caller bug).
  * @example
  * ```ts
@@ -389,6 +391,7 @@ export function emitTcp(
   payload: Uint8Array,
   source: Ipv4Addr,
   destination: Ipv4Addr,
+  checksum: "full" | "partial" = "full",
 ): number {
   const total = tcpSegmentLength(fields, payload.length);
   if (buffer.length < total) {
@@ -409,8 +412,13 @@ export function emitTcp(
   view.setUint16(CHECKSUM, 0);
   view.setUint16(URGENT, fields.urgent ?? 0);
   buffer.set(payload, headerLength);
-  const segment = buffer.subarray(0, total);
-  const sum = sumWords(segment, pseudoHeaderSum(source, destination, 6, total));
+  const pseudo = pseudoHeaderSum(source, destination, 6, total);
+  if (checksum === "partial") {
+    // finishChecksum complements; the partial form is the folded sum itself.
+    view.setUint16(CHECKSUM, ~finishChecksum(pseudo) & 0xffff);
+    return total;
+  }
+  const sum = sumWords(buffer.subarray(0, total), pseudo);
   view.setUint16(CHECKSUM, finishChecksum(sum));
   return total;
 }

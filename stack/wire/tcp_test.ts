@@ -269,3 +269,18 @@ Deno.test("tcp wire: emit then parse round-trips fields and options", () => {
     { seed: 7, numRuns: 500 },
   );
 });
+
+Deno.test("emitTcp partial checksum: the folded pseudo-header sum, for the device to finish (TSO)", () => {
+  const fields = {
+    sourcePort: 1,
+    destinationPort: 2,
+    seq: 0,
+    ack: 0,
+    flags: TcpFlags.ACK,
+    window: 0,
+  };
+  const buffer = new Uint8Array(40);
+  emitTcp(buffer, fields, new Uint8Array(20), 0x0a000001, 0x0a000002, "partial");
+  // 0x0a00 + 0x0001 + 0x0a00 + 0x0002 + protocol 6 + TCP length 40 = 0x1431, worked by hand.
+  assert.deepEqual([buffer[16], buffer[17]], [0x14, 0x31]);
+});
