@@ -1042,6 +1042,15 @@ export class FrameGenerator {
       return frame;
     }
     if (roll < 45) {
+      if (rng.chance(0.03)) {
+        // A flood of disjoint out-of-order segments past the reassembly cap (256 KiB by default).
+        for (let k = 0; k < 220; k++) {
+          this.#queue.push(this.#sessionFrame(s, ACK, 1400, "tcp-ooo-flood", {
+            seq: (s.sndNxt + 1 + 1500 * k + rng.int(50)) >>> 0,
+          }));
+        }
+        return this.#queue.shift()!;
+      }
       // Out of order, ahead of what was sent: exercises the receive reassembly queue and SACK.
       const ahead = rng.chance(0.8) ? rng.range(1, 200_000) : rng.u32();
       return this.#sessionFrame(s, ACK, rng.range(1, 1460), "tcp-ooo", {

@@ -14,6 +14,7 @@ import { ArpOperation, emitArp } from "../stack/wire/arp.ts";
 import { emitEthernetHeader, EtherType } from "../stack/wire/ethernet.ts";
 import { emitIcmpEcho, IcmpType } from "../stack/wire/icmp.ts";
 import { emitIpv4Header } from "../stack/wire/ipv4.ts";
+import { emitTcp, TcpFlags, tcpSegmentLength } from "../stack/wire/tcp.ts";
 import { createTestNamespace } from "./helpers/netns.ts";
 import { startStackIn } from "./helpers/stack_in_namespace.ts";
 
@@ -185,6 +186,70 @@ Deno.test("hostile frames from the link: caps hold, drops are counted, the stack
     const entry = stack.arpEntries().find((e) => e.address === KERNEL);
     assert.equal(entry && formatMac(entry.mac), formatMac(kernelMac), "no ARP cache poisoning");
   } finally {
+    wire.close();
+    await running.close();
+  }
+});
+
+Deno.test("a SYN flood from spoofed sources through the TAP: cookies answer, the kernel still connects", async () => {
+  await using ns = await createTestNamespace();
+  const running = startStackIn(ns, { limit: ["tcp-backlog=8"] });
+  const { stack } = running;
+  const kernelMac = withNetns(ns.name, () => getMac("gonet0"));
+  const wire = withNetns(ns.name, () => openPacketSocket("gonet0"));
+  const listener = stack.listen({ port: 80 });
+  const accepted = (async () => {
+    for await (const conn of listener) {
+      await conn.write(new TextEncoder().encode("hello"));
+      conn.close();
+    }
+  })();
+  try {
+    let sent = stack.link.stats.rxFrames;
+    for (let i = 0; i < 3000; i++) {
+      const spoofed = (parseIpv4("198.51.100.0")! + (i % 250)) >>> 0;
+      const fields = {
+        sourcePort: 1024 + i,
+        destinationPort: 80,
+        seq: i * 7919,
+        ack: 0,
+        flags: TcpFlags.SYN,
+        window: 65535,
+      };
+      const tcp = new Uint8Array(tcpSegmentLength(fields, 0));
+      emitTcp(tcp, fields, new Uint8Array(0), spoofed, STACK);
+      assert.ok(
+        wire.send(
+          ipFrame(stack.mac, kernelMac, {
+            source: spoofed,
+            identification: i,
+            offset: 0,
+            more: false,
+            data: tcp,
+            protocol: 6,
+          }),
+        ),
+      );
+      sent++;
+      if (sent - stack.link.stats.rxFrames >= 500) {
+        await waitFor(() => stack.link.stats.rxFrames >= sent, 5000);
+      }
+    }
+    await waitFor(() => stack.link.stats.rxFrames >= sent, 5000);
+    const tcp = stack.stats().tcp;
+    assert.ok(tcp.synCookiesSent > 2900, `cookies ${tcp.synCookiesSent}`);
+    assert.ok(tcp.activeConnections <= 8, `half-open ${tcp.activeConnections}`);
+    const r = await ns.run([
+      Deno.execPath(),
+      "eval",
+      `
+      const c = await Deno.connect({ hostname: "10.0.0.2", port: 80 });
+      console.log(await new Response(c.readable).text());`,
+    ]);
+    assert.equal(r.stdout.trim(), "hello", r.stderr);
+  } finally {
+    listener.close();
+    await accepted;
     wire.close();
     await running.close();
   }
