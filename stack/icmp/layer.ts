@@ -317,7 +317,9 @@ export class IcmpLayer {
       (IcmpType.EchoReply << 8);
     sum = (sum & 0xffff) + (sum >>> 16);
     sum = (sum & 0xffff) + (sum >>> 16);
-    const checksum = ~sum & 0xffff;
+    // The update can land on +0 (0x0000), which fails verification when the message sums to +0;
+    // -0 (0xffff) is a valid checksum whenever +0 would be, so send that (RFC 1624 §5).
+    const checksum = (~sum & 0xffff) || 0xffff;
     reply[2] = checksum >>> 8;
     reply[3] = checksum;
     const result = this.#ip.send({

@@ -310,7 +310,7 @@ export class Ipv4Layer implements IpOutput {
     const packet = parsed.value;
     const routes = this.#deps.routes;
     if (!routes.isLocal(packet.destination)) return countDrop(drops, "not-for-us");
-    if (isMartianSource(packet.source) || routes.isBroadcast(packet.source)) {
+    if (isMartianSource(packet.source) || routes.isInvalidSource(packet.source)) {
       return countDrop(drops, "martian-source");
     }
     // A datagram claiming to come from us arrives only if someone forged it (the LAND attack).

@@ -9,6 +9,7 @@ import {
   IPV4_BROADCAST,
   type Ipv4Addr,
   type Ipv4Cidr,
+  prefixMask,
   subnetBroadcast,
 } from "../wire/addr.ts";
 
@@ -51,6 +52,16 @@ export class RouteTable {
   isLocal(destination: Ipv4Addr): boolean {
     return destination === this.interface.address || destination === IPV4_BROADCAST ||
       destination === this.#broadcast;
+  }
+
+  /**
+   * Whether `source` cannot be a host: a broadcast, or our subnet's network address (the
+   * all-zeros host part, an old broadcast form; RFC 1122 §3.2.1.3). Nothing is ever sent back.
+   */
+  isInvalidSource(source: Ipv4Addr): boolean {
+    return this.isBroadcast(source) ||
+      (this.interface.prefixLength <= 30 &&
+        source === ((this.interface.address & prefixMask(this.interface.prefixLength)) >>> 0));
   }
 
   /** Whether `destination` is one of our broadcast addresses. */

@@ -92,3 +92,14 @@ Deno.test({
     assert.equal(host.isBroadcast(0x0a000002), false);
   },
 });
+
+Deno.test("route: the subnet's network address and broadcasts are invalid sources; hosts are not", () => {
+  const table = new RouteTable({ address: 0x0a000002, prefixLength: 24 });
+  assert.equal(table.isInvalidSource(0x0a000000), true, "10.0.0.0");
+  assert.equal(table.isInvalidSource(0x0a0000ff), true, "10.0.0.255");
+  assert.equal(table.isInvalidSource(0xffffffff), true, "255.255.255.255");
+  assert.equal(table.isInvalidSource(0x0a000001), false, "10.0.0.1");
+  assert.equal(table.isInvalidSource(0xc0000201), false, "192.0.2.1 (off-subnet host)");
+  const p2p = new RouteTable({ address: 0x0a000002, prefixLength: 31 });
+  assert.equal(p2p.isInvalidSource(0x0a000003), false, "on a /31 both addresses are hosts");
+});
