@@ -6,7 +6,7 @@
  */
 
 import { openTap } from "../ffi/tap.ts";
-import { setIpv4Address, setLinkUp } from "../ffi/netif.ts";
+import { setIpv4Address, setLinkUp, setTxQueueLength } from "../ffi/netif.ts";
 import { SeededRandom } from "../stack/clock.ts";
 import { FaultyLink } from "../stack/link/faults.ts";
 import type { LinkDevice } from "../stack/link/link.ts";
@@ -27,6 +27,9 @@ export function bringUp(config: StackConfig): RunningStack {
   const tap = openTap({ name: config.tap, mtu: config.mtu, offload: config.offload });
   let pcapFile: Deno.FsFile | undefined;
   try {
+    // The kernel queues frames for us here; bursts from many connections overflow Linux's
+    // default of 1000 (drops the kernel then retransmits after an RTO), so allow more.
+    setTxQueueLength(tap.name, config.tapQueueFrames);
     if (config.hostIp) {
       setIpv4Address(tap.name, config.hostIp);
       setLinkUp(tap.name, true);

@@ -32,8 +32,19 @@ const tcb = (o: StackLimitOptions) => {
   return (o.tcp.tcb ??= {});
 };
 
+/** Default of the `tap-queue` limit: frames the kernel holds for us on the TAP. */
+export const DEFAULT_TAP_QUEUE_FRAMES = 10_000;
+
 /** Every limit, in the order they are documented. */
 export const LIMITS: readonly LimitSpec[] = [
+  {
+    key: "tap-queue",
+    defaultValue: DEFAULT_TAP_QUEUE_FRAMES,
+    min: 16,
+    what:
+      "frames the kernel queues on the TAP for the stack (its txqueuelen; Linux's default is 1000)",
+    apply: () => {},
+  },
   {
     key: "inbox-packets",
     defaultValue: 4096,
@@ -147,6 +158,12 @@ export const LIMITS: readonly LimitSpec[] = [
     apply: (o, v) => tcb(o).timeWaitMs = v,
   },
 ];
+
+/** The `tap-queue` value among `--limit` flags (validated by {@link parseLimits}). */
+export function tapQueueFramesOf(flags: readonly string[]): number {
+  const flag = flags.findLast((f) => f.startsWith("tap-queue="));
+  return flag ? Number(flag.slice("tap-queue=".length)) : DEFAULT_TAP_QUEUE_FRAMES;
+}
 
 /** Parses `--limit KEY=VALUE` flags into stack options; throws {@link UsageError}. */
 export function parseLimits(flags: readonly string[]): StackLimitOptions {

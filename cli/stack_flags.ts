@@ -16,7 +16,7 @@ import {
 } from "../stack/wire/addr.ts";
 import type { FaultOptions } from "../stack/link/faults.ts";
 import { UsageError } from "./usage_error.ts";
-import { LIMITS, parseLimits, type StackLimitOptions } from "./limits.ts";
+import { LIMITS, parseLimits, type StackLimitOptions, tapQueueFramesOf } from "./limits.ts";
 
 /** A validated description of the stack to bring up. */
 export interface StackConfig {
@@ -42,6 +42,8 @@ export interface StackConfig {
   offload: boolean;
   /** Caps and tunables from `--limit KEY=VALUE`. */
   limits: StackLimitOptions;
+  /** Frames the kernel queues on the TAP for us (its txqueuelen). */
+  tapQueueFrames: number;
 }
 
 /** Raw flag values as commander hands them over. */
@@ -146,6 +148,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     seed,
     offload: values.offload ?? true,
     limits: parseLimits(values.limit ?? []),
+    tapQueueFrames: tapQueueFramesOf(values.limit ?? []),
   };
 }
 

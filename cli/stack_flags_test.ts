@@ -44,6 +44,7 @@ const DEFAULTS = {
   seed: 1,
   offload: true,
   limits: {},
+  tapQueueFrames: 10_000,
 };
 
 Deno.test("stack flags: defaults without any flag", () => {
@@ -101,6 +102,7 @@ Deno.test("stack flags: every flag given", () => {
     seed: 0xffff_ffff,
     offload: false,
     limits: {},
+    tapQueueFrames: 10_000,
   });
 });
 

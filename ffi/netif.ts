@@ -134,6 +134,27 @@ export function getMtu(name: string): number {
   return unionView(ifIoctl(name, SIOCGIFMTU, "SIOCGIFMTU")).getInt32(0, true);
 }
 
+/** `SIOCSIFTXQLEN`: set the transmit queue length (`ifr_qlen`). */
+const SIOCSIFTXQLEN = 0x8943;
+/** `SIOCGIFTXQLEN`: get the transmit queue length. */
+const SIOCGIFTXQLEN = 0x8942;
+
+/**
+ * Sets how many frames the kernel queues for the interface before dropping (`ip link set ...
+ * txqueuelen N`). For a TAP these are the frames waiting for the user-space reader.
+ */
+export function setTxQueueLength(name: string, frames: number): void {
+  if (!Number.isInteger(frames) || frames <= 0 || frames > 0x7fff_ffff) {
+    throw new RangeError(`Invalid queue length ${frames}: must be a positive integer`);
+  }
+  ifIoctl(name, SIOCSIFTXQLEN, "SIOCSIFTXQLEN", (u) => u.setInt32(0, frames, true));
+}
+
+/** The transmit queue length. */
+export function getTxQueueLength(name: string): number {
+  return unionView(ifIoctl(name, SIOCGIFTXQLEN, "SIOCGIFTXQLEN")).getInt32(0, true);
+}
+
 /**
  * Gives the interface the IPv4 address and prefix of `cidr`, replacing the address it had under
  * this name (SIOCSIFADDR changes the address labelled NAME; it does not add a second one).

@@ -35,6 +35,15 @@ Deno.test("fuzz: 40 000 seeded frames keep every invariant", async () => {
   assert.ok(report.accepted > 0, "the echo service accepted connections");
 });
 
+Deno.test("fuzz: the lean and small-MTU target profiles keep every invariant too", async () => {
+  for (const profile of ["lean", "small-mtu"] as const) {
+    const report = await runFuzz({ seed: 7, frames: 15_000, healthEvery: 5_000, profile });
+    assert.deepEqual(report.failures, [], profile);
+    assert.equal(report.healthChecks, 4, profile);
+    assert.ok(report.stats.tcp.passiveOpens > 0, profile);
+  }
+});
+
 Deno.test("fuzz: the same seed replays the same run", async () => {
   const first = await runFuzz({ seed: 99, frames: 3_000, healthEvery: 1_000_000 });
   const second = await runFuzz({ seed: 99, frames: 3_000, healthEvery: 1_000_000 });

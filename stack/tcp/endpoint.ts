@@ -137,8 +137,8 @@ export class Endpoint {
   async #segmentTask(): Promise<void> {
     for await (const batch of this.inbox.batches()) {
       const now = this.#host.clock.now();
-      for (const seg of batch) {
-        this.tcb.onSegment(seg, now);
+      for (let i = 0; i < batch.length; i++) {
+        this.tcb.onSegment(batch[i], now, i < batch.length - 1);
         if (this.tcb.closed) break;
       }
       this.flush();

@@ -137,6 +137,8 @@ export class Tcb {
   #rttSentAt = 0;
   #ackPending = false;
   #ackNow = false;
+  /** An ACK is due by the every-second-segment rule; it may wait for the end of a batch. */
+  #ackByCount = false;
   #unackedSegments = 0;
   #delackAt: number | undefined;
   #persistAt: number | undefined;
@@ -644,8 +646,13 @@ export class Tcb {
 
   // ---------------------------------------------------------------- segment arrival
 
-  /** Processes one incoming segment (RFC 9293 §3.10.7). */
-  onSegment(input: InSegment, nowMs: number): void {
+  /**
+   * Processes one incoming segment (RFC 9293 §3.10.7). `moreQueued` says more segments of this
+   * connection are waiting in the same batch: an ACK due only by the every-second-segment rule
+   * then waits for the batch's last segment, so a burst read at one wakeup is acknowledged once
+   * (as Linux does for a GRO batch). ACKs for holes, window edges, FINs or bad segments go at once.
+   */
+  onSegment(input: InSegment, nowMs: number, moreQueued = false): void {
     this.#enter(nowMs);
     if (this.config.keepAlive && this.state === TcpState.Established) {
       this.#keepAliveSent = 0;
@@ -669,6 +676,7 @@ export class Tcb {
         });
     }
     if (this.closed) return;
+    if (!moreQueued && this.#ackByCount) this.#ackNow = true;
     this.#output();
     this.#flushAck();
     this.#armProbe();
@@ -1135,10 +1143,14 @@ export class Tcb {
         const hadHoles = this.#recv.heldBytes > 0;
         this.rcvNxt = this.#recv.advance(after);
         this.#ackPending = true;
-        this.#unackedSegments++;
+        // A super-segment coalesced by the link (GRO/TSO from the kernel) counts as the full
+        // segments it carries, so it is acknowledged at once like the segments would have been.
+        this.#unackedSegments += Math.max(1, Math.round(data.length / this.config.mss));
         // RFC 5681 §4.2: ACK at once when filling a hole, and at least every second full segment.
-        if (hadHoles || this.#unackedSegments >= 2 || this.config.delayedAckMs === 0) {
+        if (hadHoles || this.config.delayedAckMs === 0) {
           this.#ackNow = true;
+        } else if (this.#unackedSegments >= 2) {
+          this.#ackByCount = true;
         } else {
           this.#delackAt ??= this.#now + this.config.delayedAckMs;
         }
@@ -1398,6 +1410,7 @@ export class Tcb {
       this.#lastAckSent = this.rcvNxt;
       this.#ackPending = false;
       this.#ackNow = false;
+      this.#ackByCount = false;
       this.#unackedSegments = 0;
       this.#delackAt = undefined;
     }
