@@ -40,9 +40,14 @@ const GONET_SERVER = new URL("./servers/gonet_server.ts", import.meta.url).pathn
 const KERNEL_SERVER = new URL("./servers/kernel_server.ts", import.meta.url).pathname;
 
 /** Starts a server script in `ns` and waits for its ready line. */
-async function startServer(ns: Namespace, script: string, label: string): Promise<LineProcess> {
+async function startServer(
+  ns: Namespace,
+  script: string,
+  label: string,
+  args: string[] = [],
+): Promise<LineProcess> {
   const server = ns.start(
-    [Deno.execPath(), "run", "-A", "--unstable-net", "--v8-flags=--expose-gc", script],
+    [Deno.execPath(), "run", "-A", "--unstable-net", "--v8-flags=--expose-gc", script, ...args],
     label,
   );
   const ready = await server.next(30_000);
@@ -50,6 +55,26 @@ async function startServer(ns: Namespace, script: string, label: string): Promis
     throw new Error(`${label}: unexpected first line ${JSON.stringify(ready)}`);
   }
   return server;
+}
+
+/**
+ * A second gonet server without TAP offloads, in its own namespace G2, for experiment 3's
+ * with/without comparison.
+ */
+async function setUpPlainGonet(namespaces: Namespaces): Promise<Side> {
+  const g2 = await namespaces.create("g2");
+  const server = await startServer(g2, GONET_SERVER, "gonet server (no offloads)", [
+    "--no-offload",
+  ]);
+  await startServer(g2, KERNEL_SERVER, "kernel peer in G2");
+  return {
+    stack: "gonet",
+    clientNs: g2,
+    serverIp: "10.0.0.2",
+    clientIp: "10.0.0.1",
+    server,
+    offloads: "without offloads",
+  };
 }
 
 /** Builds the sides: gonet in G, the kernel in K1/K2 (or one external target). */
@@ -84,6 +109,7 @@ async function setUp(
       serverIp: "10.0.0.2",
       clientIp: "10.0.0.1",
       server: gonetServer,
+      offloads: "with offloads",
     },
     {
       stack: "kernel",
@@ -91,8 +117,13 @@ async function setUp(
       serverIp: "10.0.1.2",
       clientIp: "10.0.1.1",
       server: kernelServer,
+      offloads: "kernel defaults",
     },
   ];
+}
+
+function want3(plan: { experiments: number[] }): boolean {
+  return plan.experiments.includes(3);
 }
 
 async function main(): Promise<number> {
@@ -153,8 +184,12 @@ async function main(): Promise<number> {
       namespace: s.clientNs.name,
     }));
     log(`sides: ${sides.map((s) => `${s.stack} ${s.serverIp}`).join(", ")}; plan ${plan.mode}`);
+    const bulkOnlySides = want3(plan) && sides.some((s) => s.stack === "gonet")
+      ? [await setUpPlainGonet(namespaces)]
+      : [];
     const ctx: Context = {
       sides,
+      bulkOnlySides,
       plan,
       log,
       note: (message) => {

@@ -159,7 +159,6 @@ export function renderMarkdown(results: Results): string {
         "Mbit/s",
         "server CPU s/GB",
         "machine CPU s/GB",
-        "with offloads",
       ],
       paired(e.bulk, (r) => r.direction).map(({ row, base }) => [
         row.stack,
@@ -169,7 +168,6 @@ export function renderMarkdown(results: Results): string {
         withRatio(row.mbitPerS, base?.mbitPerS, 1),
         withRatio(row.serverCpuSecPerGB, base?.serverCpuSecPerGB, 2),
         withRatio(row.machineCpuSecPerGB, base?.machineCpuSecPerGB, 2),
-        "not implemented",
       ]),
     ));
   }

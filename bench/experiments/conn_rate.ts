@@ -23,6 +23,10 @@ export interface ConnRateRow {
   wallMs: number;
   /** First error. */
   error?: string;
+  /** gonet counters that moved (drops, retransmissions...), gonet only. */
+  counters?: Record<string, number>;
+  /** Connections in gonet's table afterwards (TIME-WAIT included), gonet only. */
+  tableAfter?: number;
 }
 
 /** Runs experiment 4. */
@@ -43,11 +47,18 @@ export async function runConnRate(ctx: Context): Promise<ConnRateRow[]> {
       }, plan.rateMs + 30_000));
     const after = await attempt(ctx, `${what} stats`, () => serverStats(side));
     if (!r) continue;
-    const row = { stack: side.stack, loops: plan.rateLoops, ...r } as unknown as ConnRateRow;
+    const delta = counterDelta(before, after);
+    const row = {
+      stack: side.stack,
+      loops: plan.rateLoops,
+      ...r,
+      counters: delta ? pickInteresting(delta) : undefined,
+      tableAfter: (after?.gonet as { tcp?: { activeConnections?: number } } | undefined)?.tcp
+        ?.activeConnections,
+    } as unknown as ConnRateRow;
     rows.push(row);
     ctx.log(`${what}: ${row.perSecond.toFixed(0)}/s, ${row.failed} failed`);
     if (row.failed > 0) {
-      const delta = counterDelta(before, after);
       ctx.note(
         `${what}: ${row.failed} exchanges failed (${row.error})` +
           (delta ? `; gonet counters moved: ${JSON.stringify(pickInteresting(delta))}` : ""),

@@ -18,6 +18,8 @@ export interface Side {
   readonly clientIp?: string;
   /** The responder's control channel (absent for an external target). */
   readonly server?: LineProcess;
+  /** Offload setting of the responder, as reported in experiment 3. */
+  readonly offloads?: string;
 }
 
 /** Sizes, counts and durations of one mode (full, quick, smoke). */
@@ -99,6 +101,8 @@ export function planFor(mode: Plan["mode"]): Plan {
 export interface Context {
   /** Sides, gonet first, the kernel baseline second. */
   sides: Side[];
+  /** Extra sides measured only by the bulk experiment (gonet without offloads). */
+  bulkOnlySides?: Side[];
   /** This run's plan. */
   plan: Plan;
   /** Progress output (stderr). */

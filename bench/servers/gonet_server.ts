@@ -19,17 +19,17 @@ if (import.meta.main) {
       tap: { type: "string", default: "gonet0" },
       ip: { type: "string", default: "10.0.0.2/24" },
       "host-ip": { type: "string", default: "10.0.0.1/24" },
-      offload: { type: "boolean", default: false },
+      "no-offload": { type: "boolean", default: false },
     },
   });
-  // `offload` is passed through for stacks whose TAP supports it; older ones ignore it.
-  const flags: Record<string, unknown> = {
+  // Offloads are on by default, as in `gonet up`; `--no-offload` measures the plain TAP.
+  const flags: StackFlagValues = {
     tap: values.tap,
     ip: values.ip,
     hostIp: values["host-ip"],
-    offload: values.offload,
+    offload: !values["no-offload"],
   };
-  const running = bringUp(parseStackFlags(flags as StackFlagValues));
+  const running = bringUp(parseStackFlags(flags));
   try {
     await serve(gonetNetApi(running.stack), { ip: values.ip }, () => ({
       gonet: running.stack.stats(),
