@@ -73,6 +73,8 @@ export interface TcpStats extends TcbCounters {
   synCookiesSent: number;
   /** Connections opened from a valid SYN cookie. */
   synCookiesAccepted: number;
+  /** TIME-WAIT connections dropped early to make room for new ones. */
+  timeWaitRecycled: number;
   /** Dropped inputs, by reason. */
   drops: Record<string, number>;
 }
@@ -116,6 +118,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     icmpErrors: 0,
     synCookiesSent: 0,
     synCookiesAccepted: 0,
+    timeWaitRecycled: 0,
   };
   #drops: Record<string, number> = {};
   #scratch = new Uint8Array(65_536);
@@ -188,7 +191,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     }
     const remote = parsed >>> 0;
     checkPort(options.port, "port");
-    if (this.#conns.size >= this.#maxConnections) {
+    if (!this.#makeRoom()) {
       throw new Deno.errors.AddrInUse("Cannot connect: too many connections");
     }
     let localPort = options.localPort;
@@ -341,7 +344,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
       if (this.#cookies) return this.#sendCookie(source, seg);
       return this.#drop("backlog-full");
     }
-    if (this.#conns.size >= this.#maxConnections) return this.#drop("too-many-connections");
+    if (!this.#makeRoom()) return this.#drop("too-many-connections");
     const now = this.clock.now();
     const tcb = this.#newTcb(source, seg.sourcePort, seg.destinationPort, now);
     const ep = this.#newEndpoint(tcb, source, seg, true);
@@ -377,7 +380,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     const now = this.clock.now();
     const cookie = this.#cookies!.check(now, this.#tuple(source, seg), seg.seq, seg.ack);
     if (!cookie) return false;
-    if (listener.acceptQueueFull || this.#conns.size >= this.#maxConnections) {
+    if (listener.acceptQueueFull || !this.#makeRoom()) {
       // Like a lost ACK: the client retransmits or its data/keepalive completes it later.
       this.#drop("accept-queue-full");
       return true;
@@ -484,6 +487,24 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     if (result !== "sent" && result !== "queued") this.#drop(`ip-${result}`);
     this.#stats.segmentsOut++;
     if (seg.flags & TcpFlags.RST) this.#stats.resetsOut++;
+  }
+
+  /**
+   * Whether the table has room for one more connection. When it is full, the oldest connection
+   * in TIME-WAIT gives way (quietly: it only guards against stray old segments, RFC 9293
+   * §3.6.1), much as Linux stops keeping TIME-WAIT entries past tcp_max_tw_buckets, so a busy
+   * server's closed connections never lock out new ones.
+   */
+  #makeRoom(): boolean {
+    if (this.#conns.size < this.#maxConnections) return true;
+    for (const ep of this.#conns.values()) {
+      if (ep.tcb.state === TcpState.TimeWait) {
+        ep.abort();
+        this.#stats.timeWaitRecycled++;
+        return this.#conns.size < this.#maxConnections;
+      }
+    }
+    return false;
   }
 
   #reset(seg: TcpSegment, source: Ipv4Addr): void {
