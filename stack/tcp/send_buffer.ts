@@ -1,16 +1,20 @@
 /**
  * The send buffer: bytes the user wrote that are not yet acknowledged, in sequence order (RFC 9293
  * §3.3.1 send sequence space, from SND.UNA on). A ring, so writes and reads copy at most twice and
- * segments can be views of it; it starts small and doubles up to its capacity as data arrives, so
- * thousands of idle connections do not each hold a full-size buffer.
+ * segments can be views of it; it is allocated when data first arrives, doubles up to its capacity
+ * as needed, and is released when everything is acknowledged, so thousands of idle connections
+ * hold no buffer at all.
  * @module
  */
+
+const EMPTY = new Uint8Array(0);
 
 /** A bounded byte ring holding unacknowledged and unsent data; it grows on demand. */
 export class SendBuffer {
   /** Maximum number of bytes held. */
   readonly capacity: number;
-  #ring: Uint8Array;
+  readonly #initialBytes: number;
+  #ring: Uint8Array = EMPTY;
   #start = 0;
   #length = 0;
 
@@ -23,7 +27,7 @@ export class SendBuffer {
       throw new RangeError(`Send buffer capacity must be >= 1, got ${capacity}`);
     }
     this.capacity = capacity;
-    this.#ring = new Uint8Array(Math.min(capacity, Math.max(1, initialBytes)));
+    this.#initialBytes = Math.min(capacity, Math.max(1, initialBytes));
   }
 
   /** Bytes held (sent-unacknowledged plus unsent). */
@@ -59,7 +63,7 @@ export class SendBuffer {
   }
 
   #grow(needed: number): void {
-    let size = this.#ring.length;
+    let size = Math.max(this.#ring.length, this.#initialBytes);
     while (size < needed) size *= 2;
     const bigger = new Uint8Array(Math.min(this.capacity, size));
     bigger.set(this.read(0, this.#length));
@@ -89,6 +93,7 @@ export class SendBuffer {
    * The view stays valid until bytes are consumed and new ones written over them.
    */
   peek(offset: number, length: number): Uint8Array {
+    if (length === 0) return EMPTY;
     const from = (this.#start + offset) % this.#ring.length;
     if (from + length <= this.#ring.length && offset >= 0 && offset + length <= this.#length) {
       return this.#ring.subarray(from, from + length);
@@ -99,7 +104,14 @@ export class SendBuffer {
   /** Drops the first `n` bytes (they were acknowledged). */
   consume(n: number): void {
     const k = Math.min(n, this.#length);
+    if (k === 0) return;
     this.#start = (this.#start + k) % this.#ring.length;
     this.#length -= k;
+    if (this.#length === 0) {
+      // Everything is acknowledged: an idle connection keeps no buffer. Views handed out by
+      // peek() stay valid (they keep the old ring alive) until the segments are encoded.
+      this.#ring = EMPTY;
+      this.#start = 0;
+    }
   }
 }

@@ -33,8 +33,9 @@ Deno.test("send buffer: peek returns a view when contiguous, a copy across the w
 
 Deno.test("send buffer: grows on demand up to its capacity, keeping order across the wrap", () => {
   const buf = new SendBuffer(100, 8);
-  assert.equal(buf.allocatedBytes, 8);
+  assert.equal(buf.allocatedBytes, 0, "nothing until data arrives");
   buf.write(new Uint8Array([1, 2, 3, 4, 5, 6]));
+  assert.equal(buf.allocatedBytes, 8);
   buf.consume(4); // start moves to 4: the next write wraps
   buf.write(new Uint8Array([7, 8, 9, 10, 11]));
   assert.equal(buf.allocatedBytes, 8);
@@ -48,4 +49,17 @@ Deno.test("send buffer: grows on demand up to its capacity, keeping order across
   assert.equal(buf.allocatedBytes, 100);
   assert.equal(buf.free, 0);
   assert.deepEqual([...buf.read(0, 3)], [5, 6, 7]);
+});
+
+Deno.test("send buffer: releases its memory once everything is acknowledged", () => {
+  const buf = new SendBuffer(100, 8);
+  buf.write(new Uint8Array(30));
+  assert.equal(buf.allocatedBytes, 32);
+  buf.consume(10);
+  assert.equal(buf.allocatedBytes, 32, "still holding 20 bytes");
+  buf.consume(20);
+  assert.equal(buf.length, 0);
+  assert.equal(buf.allocatedBytes, 0);
+  buf.write(new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...buf.read(0, 3)], [1, 2, 3]);
 });
