@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import { ManualClock } from "../stack/clock.ts";
 import { IpProtocol } from "../stack/layer.ts";
-import type { LinkDevice, LinkStats } from "../stack/link/link.ts";
+import type { LinkDevice } from "../stack/link/link.ts";
+import { LinkWrapper } from "../stack/link/wrapper.ts";
 import { parseIpv4 } from "../stack/wire/addr.ts";
 import { emitIpv4Header } from "../stack/wire/ipv4.ts";
 import { pattern } from "./helpers/bytes.ts";
@@ -34,25 +35,12 @@ Deno.test("60000-byte datagrams cross a reordering, duplicating link byte-exact"
 });
 
 /** Wraps a link and drops outgoing frames chosen by `shouldDrop`. */
-class DroppingLink implements LinkDevice {
-  constructor(readonly inner: LinkDevice, readonly shouldDrop: (frame: Uint8Array) => boolean) {}
-  get name(): string {
-    return this.inner.name;
+class DroppingLink extends LinkWrapper {
+  constructor(inner: LinkDevice, readonly shouldDrop: (frame: Uint8Array) => boolean) {
+    super(inner);
   }
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-  get stats(): LinkStats {
-    return this.inner.stats;
-  }
-  receive(): AsyncIterable<Uint8Array[]> {
-    return this.inner.receive();
-  }
-  write(frame: Uint8Array): boolean {
+  override write(frame: Uint8Array): boolean {
     return this.shouldDrop(frame) ? true : this.inner.write(frame);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

@@ -6,7 +6,8 @@
  */
 
 import type { Random } from "../clock.ts";
-import type { FrameBatch, LinkDevice, LinkStats } from "./link.ts";
+import type { FrameBatch, LinkDevice } from "./link.ts";
+import { LinkWrapper } from "./wrapper.ts";
 
 /** Probabilities (0..1) of each fault, applied independently to every frame. */
 export interface FaultOptions {
@@ -42,8 +43,7 @@ export function validateFaultOptions(options: FaultOptions): void {
 }
 
 /** A {@link LinkDevice} that injects faults on the way in and on the way out. */
-export class FaultyLink implements LinkDevice {
-  readonly #inner: LinkDevice;
+export class FaultyLink extends LinkWrapper {
   readonly #options: Required<FaultOptions>;
   readonly #random: Random;
   #heldTx: Uint8Array | undefined;
@@ -53,8 +53,8 @@ export class FaultyLink implements LinkDevice {
 
   /** Wraps `inner`; all randomness comes from `random` (seed it for repeatable runs). */
   constructor(inner: LinkDevice, options: FaultOptions, random: Random) {
+    super(inner);
     validateFaultOptions(options);
-    this.#inner = inner;
     this.#options = {
       drop: options.drop ?? 0,
       duplicate: options.duplicate ?? 0,
@@ -64,27 +64,20 @@ export class FaultyLink implements LinkDevice {
     this.#random = random;
   }
 
-  /** The wrapped device's name. */
-  get name(): string {
-    return this.#inner.name;
-  }
-
-  /** The wrapped device's MTU. */
-  get mtu(): number {
-    return this.#inner.mtu;
-  }
-
-  /** The wrapped device's counters. */
-  get stats(): LinkStats {
-    return this.#inner.stats;
+  /**
+   * No segmentation offload through a fault injector: faults apply to frames as they are on the
+   * wire, so the stack sends ordinary segments.
+   */
+  override get maxSegmentedFrameBytes(): number {
+    return 0;
   }
 
   /**
    * Received batches after faults are applied. A frame held back for reordering is released at the
    * end of its batch at the latest, so reordering never stalls the last frame of a burst.
    */
-  async *receive(): AsyncGenerator<FrameBatch> {
-    for await (const batch of this.#inner.receive()) {
+  override async *receive(): AsyncGenerator<FrameBatch> {
+    for await (const batch of this.inner.receive()) {
       const out: FrameBatch = [];
       // Checksums the device vouched for stay vouched for, unless we corrupted the frame.
       const trusted = new Set<Uint8Array>();
@@ -108,11 +101,11 @@ export class FaultyLink implements LinkDevice {
    * Writes `frame` after faults are applied. A frame held back for reordering goes out after the
    * next one written in the same synchronous burst, or when the burst ends (a microtask later).
    */
-  write(frame: Uint8Array): boolean {
+  override write(frame: Uint8Array): boolean {
     let ok = true;
     const wasHolding = this.#heldTx !== undefined;
     this.#heldTx = this.#apply(frame.slice(), this.#heldTx, (f) => {
-      ok = this.#inner.write(f) && ok;
+      ok = this.inner.write(f) && ok;
     });
     if (this.#heldTx && !wasHolding) queueMicrotask(() => this.#flushHeldTx());
     return ok;
@@ -121,13 +114,13 @@ export class FaultyLink implements LinkDevice {
   #flushHeldTx(): void {
     const held = this.#heldTx;
     this.#heldTx = undefined;
-    if (held && !this.#inner.write(held)) this.faults.dropped++;
+    if (held && !this.inner.write(held)) this.faults.dropped++;
   }
 
   /** Sends a frame still held back for reordering, then closes the wrapped device. */
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.#flushHeldTx();
-    return this.#inner.close();
+    return this.inner.close();
   }
 
   #chance(p: number): boolean {

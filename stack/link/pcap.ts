@@ -4,7 +4,8 @@
  * @module
  */
 
-import type { LinkDevice, LinkStats } from "./link.ts";
+import type { FrameBatch, LinkDevice, SegmentationRequest } from "./link.ts";
+import { LinkWrapper } from "./wrapper.ts";
 
 /** Where pcap bytes go (a `Deno.FsFile` fits). */
 export interface ByteSink {
@@ -59,48 +60,33 @@ export class PcapWriter {
   }
 }
 
-/** A {@link LinkDevice} that records every frame passing through it. */
-export class PcapLink implements LinkDevice {
-  readonly #inner: LinkDevice;
+/** A {@link LinkDevice} that records every frame passing through it, super-frames included. */
+export class PcapLink extends LinkWrapper {
   readonly #writer: PcapWriter;
 
   /** Wraps `inner`, recording to `writer`. */
   constructor(inner: LinkDevice, writer: PcapWriter) {
-    this.#inner = inner;
+    super(inner);
     this.#writer = writer;
   }
 
-  /** The wrapped device's name. */
-  get name(): string {
-    return this.#inner.name;
-  }
-
-  /** The wrapped device's MTU. */
-  get mtu(): number {
-    return this.#inner.mtu;
-  }
-
-  /** The wrapped device's counters. */
-  get stats(): LinkStats {
-    return this.#inner.stats;
-  }
-
   /** Received batches, each frame recorded first. */
-  async *receive(): AsyncGenerator<Uint8Array[]> {
-    for await (const batch of this.#inner.receive()) {
+  override async *receive(): AsyncGenerator<FrameBatch> {
+    for await (const batch of this.inner.receive()) {
       for (const frame of batch) this.#writer.record(frame);
       yield batch;
     }
   }
 
   /** Records and writes `frame`. */
-  write(frame: Uint8Array): boolean {
+  override write(frame: Uint8Array): boolean {
     this.#writer.record(frame);
-    return this.#inner.write(frame);
+    return this.inner.write(frame);
   }
 
-  /** Closes the wrapped device. */
-  close(): Promise<void> {
-    return this.#inner.close();
+  /** Records and writes a super-frame (as the one frame it is before segmentation). */
+  override writeSegmented(frame: Uint8Array, request: SegmentationRequest): boolean {
+    this.#writer.record(frame);
+    return super.writeSegmented(frame, request);
   }
 }
