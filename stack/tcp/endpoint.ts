@@ -55,7 +55,7 @@ export class Endpoint {
   /** Set for passively opened endpoints until the handshake completes. */
   passive: boolean;
   #host: EndpointHost;
-  #writes: Channel<WriteRequest>;
+  #writes: Channel<WriteRequest> | undefined;
   #waiters: (() => void)[] = [];
   #released = false;
   #userClosed = false;
@@ -74,8 +74,7 @@ export class Endpoint {
     this.remoteAddress = tuple.remoteAddress;
     this.remotePort = tuple.remotePort;
     this.key = connectionKey(tuple.remoteAddress, tuple.remotePort, tuple.localPort);
-    this.inbox = new Channel<InSegment>(options.inboxCapacity, `tcp:${this.key}`);
-    this.#writes = new Channel<WriteRequest>(16, `tcp-writes:${this.key}`);
+    this.inbox = new Channel<InSegment>(options.inboxCapacity, "tcp-segments");
     this.passive = options.passive;
   }
 
@@ -91,7 +90,8 @@ export class Endpoint {
 
   /** Starts the segment task and the send task, and sends what the open queued. */
   start(): void {
-    this.#tasks.push(this.#segmentTask(), this.#sendTask());
+    // The send task starts with the first write: an idle connection pays for one task, not two.
+    this.#tasks.push(this.#segmentTask());
     this.flush();
   }
 
@@ -118,7 +118,7 @@ export class Endpoint {
       if (!this.#released) {
         this.#released = true;
         this.inbox.close();
-        this.#writes.close();
+        this.#writes?.close();
         this.#host.release(this);
       }
     } else {
@@ -146,8 +146,18 @@ export class Endpoint {
     }
   }
 
-  async #sendTask(): Promise<void> {
-    for await (const req of this.#writes) {
+  /** The channel to the send task, starting the task on first use. */
+  #sendQueue(): Channel<WriteRequest> {
+    if (!this.#writes) {
+      this.#writes = new Channel<WriteRequest>(16, "tcp-writes");
+      if (this.#released) this.#writes.close();
+      this.#tasks.push(this.#sendTask(this.#writes));
+    }
+    return this.#writes;
+  }
+
+  async #sendTask(writes: Channel<WriteRequest>): Promise<void> {
+    for await (const req of writes) {
       try {
         if (req.kind === "fin") {
           this.#checkWritable();
@@ -214,7 +224,7 @@ export class Endpoint {
     // like Deno's `write`, the caller must not modify `p` until then.
     const data = p;
     return new Promise<number>((resolve, reject) => {
-      this.#writes.send({ kind: "data", data, resolve, reject }).catch(() => {
+      this.#sendQueue().send({ kind: "data", data, resolve, reject }).catch(() => {
         reject(this.#closedOrFailed());
       });
     });
@@ -224,7 +234,7 @@ export class Endpoint {
   async closeWrite(): Promise<void> {
     if (this.#userClosed) throw closedError("connection");
     await new Promise<number>((resolve, reject) => {
-      this.#writes.send({ kind: "fin", resolve, reject }).catch(() => {
+      this.#sendQueue().send({ kind: "fin", resolve, reject }).catch(() => {
         reject(this.#closedOrFailed());
       });
     });
@@ -235,7 +245,7 @@ export class Endpoint {
     if (this.#userClosed) throw closedError("connection");
     this.#userClosed = true;
     this.tcb.close(this.#host.clock.now());
-    this.#writes.close();
+    this.#writes?.close();
     this.flush();
   }
 
