@@ -9,11 +9,12 @@
  * Options: `--seed N` (default: random, printed so the run replays), `--frames N` (default
  * 10 000 000), `--seconds N` (wall-clock limit, default none), `--health-every N` (frames between
  * health checks, default 500 000), `--corpus DIR` (default `fuzz/corpus`), `--keep-going`
- * (continue after a failure, saving the first input of each distinct failure).
+ * (continue after a failure, saving the first input of each distinct failure), `--profile P`
+ * (target configuration: `default`, `lean` or `small-mtu`; see `harness.ts`).
  * @module
  */
 
-import { runFuzz } from "./harness.ts";
+import { FUZZ_PROFILES, type FuzzProfile, runFuzz } from "./harness.ts";
 
 function option(args: string[], name: string): string | undefined {
   const at = args.indexOf(name);
@@ -37,7 +38,7 @@ if (import.meta.main) {
   if (args.includes("--help") || args.includes("-h")) {
     console.log(
       "usage: deno task fuzz [--seed N] [--frames N] [--seconds N] [--health-every N] " +
-        "[--corpus DIR] [--keep-going]",
+        "[--corpus DIR] [--keep-going] [--profile default|lean|small-mtu]",
     );
     Deno.exit(0);
   }
@@ -48,9 +49,18 @@ if (import.meta.main) {
     : numberOption(args, "--seconds", 0);
   const healthEvery = numberOption(args, "--health-every", 500_000);
   const keepGoing = args.includes("--keep-going");
+  const profile = option(args, "--profile") ?? "default";
+  if (!FUZZ_PROFILES.includes(profile as FuzzProfile)) {
+    throw new RangeError(
+      `Invalid --profile: "${profile}" is not one of ${FUZZ_PROFILES.join(", ")}`,
+    );
+  }
   const corpusDir = option(args, "--corpus") ??
     new URL("./corpus", import.meta.url).pathname;
-  console.log(`fuzz: seed ${seed}, up to ${frames} frames` + (seconds ? `, ${seconds} s` : ""));
+  console.log(
+    `fuzz: seed ${seed}, profile ${profile}, up to ${frames} frames` +
+      (seconds ? `, ${seconds} s` : ""),
+  );
   const report = await runFuzz({
     seed,
     frames,
@@ -58,6 +68,7 @@ if (import.meta.main) {
     healthEvery,
     corpusDir,
     keepGoing,
+    profile: profile as FuzzProfile,
     progress: (line) => console.log(`fuzz: ${line}`),
   });
   const s = report.stats;
@@ -71,7 +82,8 @@ if (import.meta.main) {
   console.log(`fuzz: notes (not failures) ${JSON.stringify(report.notes)}`);
   console.log(
     `fuzz: target ethernet drops ${JSON.stringify(s.ethernet.drops)}; arp drops ` +
-      `${JSON.stringify(s.arp.drops)}; ipv4 delivered ${s.ipv4.delivered}, reassembled ` +
+      `${JSON.stringify(s.arp.drops)}; ipv4 delivered ${s.ipv4.delivered}, sent ${s.ipv4.sent} ` +
+      `(${s.ipv4.fragmentsOut} fragments), reassembled ` +
       `${s.ipv4.reassembled}, drops ${JSON.stringify(s.ipv4.drops)}; reassembly ` +
       `${JSON.stringify(s.ipv4.reassembly)}; icmp drops ${JSON.stringify(s.icmp.drops)}; udp in ` +
       `${s.udp.datagramsIn}, drops ${JSON.stringify(s.udp.drops)}`,

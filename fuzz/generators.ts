@@ -240,7 +240,11 @@ export function tcpSegment(fields: TcpFields, payload: Uint8Array): Uint8Array {
 }
 
 /** A UDP datagram (checksum filled later by {@link fixChecksums}). */
-export function udpDatagram(sourcePort: number, destinationPort: number, payload: Uint8Array) {
+export function udpDatagram(
+  sourcePort: number,
+  destinationPort: number,
+  payload: Uint8Array,
+): Uint8Array {
   const datagram = new Uint8Array(8 + payload.length);
   setU16(datagram, 0, sourcePort);
   setU16(datagram, 2, destinationPort);
@@ -250,7 +254,12 @@ export function udpDatagram(sourcePort: number, destinationPort: number, payload
 }
 
 /** An ICMP message (checksum filled later by {@link fixChecksums}). */
-export function icmpMessage(type: number, code: number, rest: number, data: Uint8Array) {
+export function icmpMessage(
+  type: number,
+  code: number,
+  rest: number,
+  data: Uint8Array,
+): Uint8Array {
   const message = new Uint8Array(8 + data.length);
   message[0] = type;
   message[1] = code;

@@ -6,11 +6,13 @@
  * a tap through which the generator sees everything the target sends.
  *
  * The target runs an echo service on TCP 80, a tiny-backlog discard service on TCP 7 (so SYN
- * cookies are used) and a UDP echo on 53, with its caps lowered so the fuzzer reaches them.
+ * cookies are used), a UDP echo on 53 and a client task that connects out to the fuzzer's hosts,
+ * with its caps lowered so the fuzzer reaches them; {@link FuzzProfile} picks its configuration.
  *
- * Every failure is saved, with the last few thousand events (frames, clock steps, turns) and the
- * seed that reproduces the whole run, as JSON under `fuzz/corpus/`; {@link replayCorpusFile}
- * plays such a file back against a fresh world.
+ * Each distinct failure is saved as JSON under `fuzz/corpus/` with the seed that reproduces the
+ * whole run and the shortest tail of the last 3000 events (frames, clock steps, turns) that still
+ * fails on replay, down to a single frame when that alone does; {@link replayCorpusFile} plays
+ * such a file back against a fresh world.
  * @module
  */
 
@@ -56,6 +58,15 @@ export const DEFAULT_BOUNDS: Bounds = {
   arpEntries: 128,
   heapBytes: 1024 * 1024 * 1024,
 };
+
+/**
+ * Target configurations to fuzz: `default` (the stack's defaults, lowered caps); `lean` (no
+ * window scaling, timestamps or SACK, 16 KiB buffers, NewReno, immediate ACKs, keepalives); `small-mtu` (a 576-byte link, so replies are fragmented and MSS is 536).
+ */
+export type FuzzProfile = "default" | "lean" | "small-mtu";
+
+/** Every {@link FuzzProfile}. */
+export const FUZZ_PROFILES: readonly FuzzProfile[] = ["default", "lean", "small-mtu"];
 
 /** Passes every frame the target sends to `onFrame` before the helper stack sees it. */
 class TapLink implements LinkDevice {
@@ -135,13 +146,23 @@ export class FuzzWorld {
   readonly #inject: LinkDevice;
   readonly #listeners: TcpListener[] = [];
   readonly #socket: UdpSocket;
-  readonly #services: Promise<void>[] = [];
+  /** Service tasks still running (each removes itself when done, so long runs do not grow). */
+  readonly #services = new Set<Promise<void>>();
+
+  /** The link MTU. */
+  readonly mtu: number;
 
   /** Builds the world for `seed` and starts the target's services. */
-  constructor(seed: number, log: FailureLog, bounds: Bounds = DEFAULT_BOUNDS) {
+  constructor(
+    seed: number,
+    log: FailureLog,
+    bounds: Bounds = DEFAULT_BOUNDS,
+    profile: FuzzProfile = "default",
+  ) {
     this.log = log;
     this.clock = new ManualClock(1_000_000);
-    const [sideA, sideB] = createMemoryLinkPair({ queueFrames: 8192 });
+    this.mtu = profile === "small-mtu" ? 576 : 1500;
+    const [sideA, sideB] = createMemoryLinkPair({ queueFrames: 8192, mtu: this.mtu });
     this.#inject = sideA;
     const tap = new TapLink(sideA, (frame) => {
       for (const observer of this.taps) {
@@ -164,7 +185,30 @@ export class FuzzWorld {
         maxReassemblies: bounds.reassemblies,
         maxReassemblyBytes: bounds.reassemblyBytes,
       },
-      tcp: { maxConnections: bounds.connections, backlog: 32 },
+      tcp: {
+        maxConnections: bounds.connections,
+        backlog: 32,
+        ...(profile === "lean"
+          ? {
+            tcb: {
+              windowScaling: false,
+              timestamps: false,
+              sack: false,
+              sendBufferBytes: 16 * 1024,
+              recvBufferBytes: 16 * 1024,
+              maxOutOfOrderBytes: 8 * 1024,
+              congestion: "newreno",
+              delayedAckMs: 0,
+              noDelay: true,
+              keepAlive: true,
+              keepAliveIdleMs: 10_000,
+              keepAliveIntervalMs: 1_000,
+              keepAliveProbes: 3,
+              tailLossProbe: false,
+            },
+          }
+          : {}),
+      },
     });
     this.helper = Stack.create({
       link: tap,
@@ -177,12 +221,13 @@ export class FuzzWorld {
     const echo = this.target.listen({ port: ECHO_PORT });
     const discard = this.target.listen({ port: DISCARD_PORT, backlog: 2 });
     this.#listeners.push(echo, discard);
-    this.#services.push(this.#serve(echo, true), this.#serve(discard, false));
+    this.#track(this.#serve(echo, true));
+    this.#track(this.#serve(discard, false));
     this.#socket = this.target.listenDatagram({ port: UDP_ECHO_PORT });
-    this.#services.push(this.#udpEcho(this.#socket));
+    this.#track(this.#udpEcho(this.#socket));
     // Everything the target sends must be well-formed and correctly addressed.
     this.taps.push((frame) => {
-      const problem = checkTargetFrame(frame);
+      const problem = checkTargetFrame(frame, this.mtu);
       if (problem && log.failures.length < 20) {
         log.add({ kind: "output", message: `${problem}; frame ${toHex(frame.subarray(0, 80))}` });
       }
@@ -221,7 +266,7 @@ export class FuzzWorld {
         this.clientsInFlight--;
       }
     })();
-    this.#services.push(client);
+    this.#track(client);
   }
 
   /** Listener sanity: half-open connections never exceed the backlog. */
@@ -247,14 +292,19 @@ export class FuzzWorld {
     this.#socket.close();
     await this.target.close();
     await this.helper.close();
-    await Promise.allSettled(this.#services);
+    await Promise.allSettled([...this.#services]);
+  }
+
+  #track(task: Promise<void>): void {
+    this.#services.add(task);
+    task.finally(() => this.#services.delete(task));
   }
 
   async #serve(listener: TcpListener, echo: boolean): Promise<void> {
     try {
       for await (const conn of listener) {
         this.accepted++;
-        this.#services.push(this.#session(conn, echo));
+        this.#track(this.#session(conn, echo));
       }
     } catch (error) {
       if (!isExpectedConnectionError(error)) this.log.add(failureFrom("service-listener", error));
@@ -353,6 +403,8 @@ export interface FuzzOptions {
    * is saved once; the run stops after 50 distinct ones.
    */
   keepGoing?: boolean;
+  /** Target configuration (default `default`). */
+  profile?: FuzzProfile;
 }
 
 /** What a run did. */
@@ -412,8 +464,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const healthEvery = options.healthEvery ?? 500_000;
   const progressEvery = options.progressEvery ?? 1_000_000;
   const keepGoing = options.keepGoing ?? false;
+  const profile = options.profile ?? "default";
   const log = new FailureLog();
-  const world = new FuzzWorld(options.seed, log, bounds);
+  const world = new FuzzWorld(options.seed, log, bounds, profile);
   log.install();
   const generator = new FrameGenerator(options.seed);
   world.taps.push((frame) => generator.observe(frame));
@@ -457,7 +510,13 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     if (fresh.length > 0 && options.corpusDir) {
       log.uninstall(); // the replays used to shrink the input install their own
       savedFiles.push(
-        await saveCorpusEntry(options.corpusDir, options.seed, frames, fresh, ring.list()),
+        await saveCorpusEntry(options.corpusDir, {
+          seed: options.seed,
+          profile,
+          frames,
+          failures: fresh,
+          events: ring.list(),
+        }),
       );
       log.install();
     }
@@ -465,7 +524,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   };
   try {
     while (frames < options.frames && performance.now() < deadline) {
-      const n = Math.min(burst, options.frames - frames);
+      // Now and then a burst far bigger than the inboxes (4096), so ingress overflow is counted.
+      const n = Math.min(schedule.chance(0.004) ? 6000 : burst, options.frames - frames);
       for (let i = 0; i < n; i++) {
         const frame = generator.next();
         kinds[frame.kind] = (kinds[frame.kind] ?? 0) + 1;
@@ -562,6 +622,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 export interface CorpusEntry {
   /** Seed of the run (`deno task fuzz --seed <seed> --frames <frames>` reproduces it). */
   seed: number;
+  /** Target configuration, when not `default` (pass `--profile` to reproduce). */
+  profile?: FuzzProfile;
   /** Frames sent when the failure was seen. */
   frames: number;
   /** What broke. */
@@ -598,15 +660,21 @@ export function decodeEvents(lines: string[]): FuzzEvent[] {
 
 async function saveCorpusEntry(
   dir: string,
-  seed: number,
-  frames: number,
-  failures: Failure[],
-  events: FuzzEvent[],
+  found: {
+    seed: number;
+    profile: FuzzProfile;
+    frames: number;
+    failures: Failure[];
+    events: FuzzEvent[];
+  },
 ): Promise<string> {
+  const { seed, profile, frames, failures } = found;
   await Deno.mkdir(dir, { recursive: true });
-  const kept = await minimizeEvents(seed, events);
+  const kept = await minimizeEvents(seed, found.events, profile);
   const entry: CorpusEntry = { seed, frames, failures, events: encodeEvents(kept) };
-  const path = `${dir}/seed-${seed}-frame-${frames}.json`;
+  if (profile !== "default") entry.profile = profile;
+  const suffix = profile === "default" ? "" : `-${profile}`;
+  const path = `${dir}/seed-${seed}${suffix}-frame-${frames}.json`;
   await Deno.writeTextFile(path, JSON.stringify(entry, null, 2) + "\n");
   return path;
 }
@@ -616,12 +684,16 @@ async function saveCorpusEntry(
  * still fails on replay, then, when one frame alone (followed by a turn) fails, just that frame.
  * Returns `events` unchanged when no shorter list fails.
  */
-export async function minimizeEvents(seed: number, events: FuzzEvent[]): Promise<FuzzEvent[]> {
+export async function minimizeEvents(
+  seed: number,
+  events: FuzzEvent[],
+  profile: FuzzProfile = "default",
+): Promise<FuzzEvent[]> {
   let kept = events;
   for (const n of [1, 16, 256]) {
     if (n >= events.length) break;
     const tail = events.slice(events.length - n);
-    if ((await replayEvents(seed, tail)).length > 0) {
+    if ((await replayEvents(seed, tail, profile)).length > 0) {
       kept = tail;
       break;
     }
@@ -631,7 +703,7 @@ export async function minimizeEvents(seed: number, events: FuzzEvent[]): Promise
     const event = kept[i];
     if (event.type !== "frame") continue;
     const alone: FuzzEvent[] = [event, { type: "turn" }];
-    if ((await replayEvents(seed, alone)).length > 0) return alone;
+    if ((await replayEvents(seed, alone, profile)).length > 0) return alone;
   }
   return kept;
 }
@@ -643,10 +715,11 @@ export async function minimizeEvents(seed: number, events: FuzzEvent[]): Promise
 export async function replayEvents(
   seed: number,
   events: FuzzEvent[],
+  profile: FuzzProfile = "default",
   bounds: Bounds = DEFAULT_BOUNDS,
 ): Promise<Failure[]> {
   const log = new FailureLog();
-  const world = new FuzzWorld(seed, log, bounds);
+  const world = new FuzzWorld(seed, log, bounds, profile);
   log.install();
   // Without the generator, the fake hosts still introduce themselves and answer ARP, so the
   // target can reach them as it did in the original run.
@@ -688,5 +761,5 @@ export async function replayEvents(
 /** Replays one saved corpus file; returns its failures (empty when it now passes). */
 export async function replayCorpusFile(path: string): Promise<Failure[]> {
   const entry = JSON.parse(await Deno.readTextFile(path)) as CorpusEntry;
-  return replayEvents(entry.seed, decodeEvents(entry.events));
+  return replayEvents(entry.seed, decodeEvents(entry.events), entry.profile ?? "default");
 }

@@ -253,14 +253,14 @@ function isUnicastHost(addr: number): boolean {
 /**
  * Checks one frame the target sent; returns what is wrong with it, or undefined. The target
  * must only send well-formed frames from its own MAC and address (checksums that verify, a
- * total length within the 1500-byte MTU, TCP options that parse), never an IP packet to a
+ * total length within the link MTU, TCP options that parse), never an IP packet to a
  * broadcast, multicast, network or martian address (RFC 1122 §3.2.2 for ICMP errors,
  * §4.2.3.10 for TCP, §3.2.2.6 for echo replies), and never an ICMP error about an ICMP error, a
  * non-initial fragment, or a datagram that was not addressed to it (RFC 1122 §3.2.2).
  */
-export function checkTargetFrame(frame: Uint8Array): string | undefined {
+export function checkTargetFrame(frame: Uint8Array, mtu = 1500): string | undefined {
   if (frame.length < 60) return `frame of ${frame.length} bytes is below the 60-byte minimum`;
-  if (frame.length > 1514) return `frame of ${frame.length} bytes exceeds the 1500-byte MTU`;
+  if (frame.length > 14 + mtu) return `frame of ${frame.length} bytes exceeds the ${mtu}-byte MTU`;
   const source = frame[6] * 2 ** 40 + frame[7] * 2 ** 32 +
     ((frame[8] << 24 | frame[9] << 16 | frame[10] << 8 | frame[11]) >>> 0);
   if (source !== TARGET_MAC) return `source MAC ${source.toString(16)} is not the target's`;
@@ -290,7 +290,9 @@ export function checkTargetFrame(frame: Uint8Array): string | undefined {
     case 6: {
       const tcp = parseTcp(body, ip.source, ip.destination);
       if (!tcp.ok) return `TCP does not parse: ${tcp.reason}`;
-      if (tcp.value.payload.length > 1460) return `TCP carries ${tcp.value.payload.length} bytes`;
+      if (tcp.value.payload.length > mtu - 40) {
+        return `TCP carries ${tcp.value.payload.length} bytes over a ${mtu}-byte MTU`;
+      }
       return undefined;
     }
     case 17: {

@@ -250,3 +250,21 @@ Deno.test("malformed frames of every kind are dropped and counted by reason", as
   assert.equal(stats.icmp.drops["bad-checksum"], 1);
   assert.equal(stats.arp.drops["truncated"], 1);
 });
+
+Deno.test("ARP from a multicast or all-zero sender MAC is dropped, not learnt", async () => {
+  await using pair = createStackPair({ stack: { quiet: true } });
+  for (const sender of [0x01_00_5e_00_00_01, 0]) {
+    const frame = new Uint8Array(14 + 28);
+    // Ethernet: to B, from the claimed sender; ARP request for 10.0.0.2 from 10.0.0.9.
+    frame.set([0x02, 0, 0, 0, 0, 0x02], 0);
+    frame.set([0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1], 12);
+    for (let i = 0; i < 6; i++) frame[22 + i] = Math.floor(sender / 2 ** (40 - 8 * i)) & 0xff;
+    frame.set([10, 0, 0, 9], 28);
+    frame.set([10, 0, 0, 2], 38);
+    pair.a.link.write(frame);
+  }
+  await settle();
+  assert.equal(pair.b.arp.stats.drops["bad-sender-mac"], 2);
+  assert.equal(pair.b.arp.stats.repliesOut, 0);
+  assert.equal(pair.b.arpEntries().length, 0);
+});

@@ -11,7 +11,13 @@ import type { Clock } from "../clock.ts";
 import { countDrop, type DropCounts } from "../counters.ts";
 import type { FrameOutput } from "../layer.ts";
 import type { FrameBatch } from "../link/link.ts";
-import { type Ipv4Addr, MAC_BROADCAST, MAC_ZERO, type MacAddr } from "../wire/addr.ts";
+import {
+  type Ipv4Addr,
+  isMulticastMac,
+  MAC_BROADCAST,
+  MAC_ZERO,
+  type MacAddr,
+} from "../wire/addr.ts";
 import { ARP_PACKET_BYTES, ArpOperation, type ArpRepr, emitArp, parseArp } from "../wire/arp.ts";
 import { ETHERNET_HEADER_BYTES, EtherType } from "../wire/ethernet.ts";
 import { ArpCache, type ArpCacheOptions } from "./cache.ts";
@@ -178,7 +184,12 @@ export class ArpLayer {
     if (!parsed.ok) return countDrop(this.stats.drops, parsed.reason);
     const arp = parsed.value;
     const now = this.#clock.now();
-    if (arp.senderMac === MAC_BROADCAST || arp.senderMac === this.#ethernet.mac) {
+    // A host's hardware address is unicast and not zero; anything else would have us send
+    // unicast IP to a group or to nobody (RFC 1812 §3.3.2 says the same for routers).
+    if (
+      arp.senderMac === MAC_ZERO || isMulticastMac(arp.senderMac) ||
+      arp.senderMac === this.#ethernet.mac
+    ) {
       return countDrop(this.stats.drops, "bad-sender-mac");
     }
     if (arp.senderIp === this.#address) return countDrop(this.stats.drops, "address-conflict");
