@@ -215,3 +215,48 @@ Deno.test("two stacks with the same TAP name in two namespaces do not collide", 
     await up2.stop();
   }
 });
+
+Deno.test("--json on ping, arp and stats gives one parseable object for scripts", async () => {
+  await using ns = await createTestNamespace();
+  const up = await startGonetUp(ns);
+  try {
+    const ping = await gonet(ns, ["ping", "--json", "-c", "2", "-i", "0.2", "10.0.0.1"]);
+    assert.equal(ping.code, 0, ping.stderr);
+    const p = JSON.parse(ping.stdout);
+    assert.equal(p.destination, "10.0.0.1");
+    assert.equal(p.transmitted, 2);
+    assert.equal(p.received, 2);
+    assert.equal(p.lossPercent, 0);
+    assert.deepEqual(
+      p.replies.map((r: { seq: number; ttl: number; bytes: number }) => [r.seq, r.ttl, r.bytes]),
+      [
+        [1, 64, 64],
+        [2, 64, 64],
+      ],
+    );
+    assert.ok(p.rtt.min <= p.rtt.avg && p.rtt.avg <= p.rtt.max);
+
+    const arp = await gonet(ns, ["arp", "--json"]);
+    assert.equal(arp.code, 0, arp.stderr);
+    const rows = JSON.parse(arp.stdout);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].address, "10.0.0.1");
+    assert.match(rows[0].mac, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+
+    const stats = await gonet(ns, ["stats", "--json"]);
+    assert.equal(stats.code, 0, stats.stderr);
+    const s = JSON.parse(stats.stdout);
+    assert.equal(s.icmp.echoRepliesIn, 2, "the two replies above");
+    assert.equal(s.arp.entries, 1);
+    for (const layer of ["link", "ethernet", "arp", "ipv4", "icmp", "udp", "tcp"]) {
+      assert.equal(typeof s[layer], "object", layer);
+    }
+    assert.equal(typeof s.tcp.activeConnections, "number");
+    assert.equal(typeof s.ipv4.reassembly.heldBytes, "number");
+
+    const text = await gonet(ns, ["stats"]);
+    assert.match(text.stdout, /^icmp:\n(\s+\S+: .*\n)*\s+echoRepliesIn: 2$/m);
+  } finally {
+    await up.stop();
+  }
+});
