@@ -251,21 +251,7 @@ export class Tcb {
   openPassive(syn: InSegment, nowMs: number): void {
     this.#enter(nowMs);
     this.state = TcpState.SynReceived;
-    this.irs = syn.seq;
-    this.rcvNxt = seqAdd(syn.seq, 1);
-    const o = syn.options;
-    // RFC 7323 §2.2: scaling only when both SYNs carry the option.
-    const ws = this.config.windowScaling && o.windowScale !== undefined;
-    this.sndShift = ws ? Math.min(MAX_WINDOW_SHIFT, o.windowScale!) : 0;
-    if (!ws) this.rcvShift = 0;
-    this.tsEnabled = this.config.timestamps && o.timestamps !== undefined;
-    if (this.tsEnabled) {
-      this.#tsRecent = o.timestamps!.value;
-      this.#tsRecentAt = nowMs;
-    }
-    this.sackEnabled = this.config.sack && o.sackPermitted === true;
-    this.#peerMss = o.mss ?? DEFAULT_IPV4_MSS;
-    this.#setSendMss();
+    const ws = this.#adoptPeerSyn(syn);
     // The SYN's window is never scaled (RFC 7323 §2.2).
     this.sndWnd = syn.window;
     this.maxSndWnd = syn.window;
@@ -276,6 +262,29 @@ export class Tcb {
       sackPermitted: this.sackEnabled || undefined,
     };
     this.#sendSyn();
+  }
+
+  /**
+   * Takes what the peer's SYN settles (both opens): its ISN, and the options both sides offered.
+   * RFC 7323 §2.2: scaling only when both SYNs carry the option; timestamps and SACK likewise.
+   * Returns whether window scaling is on.
+   */
+  #adoptPeerSyn(syn: InSegment): boolean {
+    this.irs = syn.seq;
+    this.rcvNxt = seqAdd(syn.seq, 1);
+    const o = syn.options;
+    const ws = this.config.windowScaling && o.windowScale !== undefined;
+    this.sndShift = ws ? Math.min(MAX_WINDOW_SHIFT, o.windowScale!) : 0;
+    if (!ws) this.rcvShift = 0;
+    this.tsEnabled = this.config.timestamps && o.timestamps !== undefined;
+    if (this.tsEnabled) {
+      this.#tsRecent = o.timestamps!.value;
+      this.#tsRecentAt = this.#now;
+    }
+    this.sackEnabled = this.config.sack && o.sackPermitted === true;
+    this.#peerMss = o.mss ?? DEFAULT_IPV4_MSS;
+    this.#setSendMss();
+    return ws;
   }
 
   /**
@@ -699,20 +708,8 @@ export class Tcb {
     }
     // Fourth: SYN.
     if (!(seg.flags & TcpFlags.SYN)) return;
-    this.irs = seg.seq;
-    this.rcvNxt = seqAdd(seg.seq, 1);
+    const ws = this.#adoptPeerSyn(seg);
     const o = seg.options;
-    const ws = this.config.windowScaling && o.windowScale !== undefined;
-    this.sndShift = ws ? Math.min(MAX_WINDOW_SHIFT, o.windowScale!) : 0;
-    if (!ws) this.rcvShift = 0;
-    this.tsEnabled = this.config.timestamps && o.timestamps !== undefined;
-    if (this.tsEnabled) {
-      this.#tsRecent = o.timestamps!.value;
-      this.#tsRecentAt = this.#now;
-    }
-    this.sackEnabled = this.config.sack && o.sackPermitted === true;
-    this.#peerMss = o.mss ?? DEFAULT_IPV4_MSS;
-    this.#setSendMss();
     this.#rcvAdvEdge = seqAdd(this.rcvNxt, Math.min(0xffff, this.config.recvBufferBytes));
     if (ack) {
       this.#ackAdvance(seg.ack, o);
