@@ -33,8 +33,6 @@
 export { Stack, type StackOptions, type StackStats } from "./stack/stack.ts";
 export type { EchoReply, EchoRequest, EchoResult } from "./stack/icmp/layer.ts";
 export type { ListenDatagramOptions, UdpSocket } from "./stack/udp/layer.ts";
-export type { TcpConn } from "./stack/tcp/conn.ts";
-export type { TcpListener } from "./stack/tcp/listener.ts";
 export type { NetAddr } from "./stack/net_addr.ts";
 export type { ArpEntry } from "./stack/arp/cache.ts";
 export {
@@ -64,3 +62,36 @@ export { openTap, type TapDevice, type TapOptions } from "./ffi/tap.ts";
 export { setIpv4Address, setLinkUp, setMtu } from "./ffi/netif.ts";
 export { withNetns } from "./ffi/netns.ts";
 export { connToDuplex, type GonetHttpServer, serveHttp } from "./node/http.ts";
+export type { FrameBatch, SegmentationRequest } from "./stack/link/link.ts";
+export { LinkWrapper } from "./stack/link/wrapper.ts";
+export type { FaultStats } from "./stack/link/faults.ts";
+export type { TimerHandle } from "./stack/clock.ts";
+export type { TapStats } from "./ffi/tap.ts";
+export * from "./stack/tcp/mod.ts";
+export type { Endpoint, EndpointHost } from "./stack/tcp/endpoint.ts";
+export type { ListenerHost } from "./stack/tcp/listener.ts";
+export type { UdpLayer, UdpOptions, UdpStats } from "./stack/udp/layer.ts";
+export type { Ipv4Layer, Ipv4Options, Ipv4Stats } from "./stack/ipv4/layer.ts";
+export type { IcmpLayer, IcmpOptions, IcmpStats } from "./stack/icmp/layer.ts";
+export type { ArpLayer, ArpOptions, ArpStats } from "./stack/arp/layer.ts";
+export type { EthernetLayer, EthernetStats } from "./stack/ethernet/layer.ts";
+export { Channel, ChannelClosedError } from "./stack/channel.ts";
+export type { DropCounts } from "./stack/counters.ts";
+export type {
+  FrameOutput,
+  IcmpErrorIn,
+  IcmpErrorSender,
+  IpOutput,
+  IpPacketIn,
+  IpPacketOut,
+  IpSendResult,
+  NeighbourResolver,
+  TransportInput,
+} from "./stack/layer.ts";
+export type { ArpCache, ArpCacheOptions } from "./stack/arp/cache.ts";
+export type { OutgoingFrame } from "./stack/ethernet/layer.ts";
+export type { AssemblerPool, AssemblerStats } from "./stack/ipv4/assemblers.ts";
+export type { Ipv4Packet } from "./stack/wire/ipv4.ts";
+export type { SackBlock, TcpOptions } from "./stack/wire/tcp.ts";
+export type { CongestionControl } from "./stack/tcp/congestion/types.ts";
+export type { RtoEstimator } from "./stack/tcp/rto.ts";

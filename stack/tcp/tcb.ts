@@ -93,7 +93,7 @@ export class Tcb {
   /** SACK negotiated. */
   sackEnabled = false;
   /** Largest data payload per segment. */
-  sendMss = DEFAULT_IPV4_MSS;
+  sendMss: number = DEFAULT_IPV4_MSS;
   /** The congestion controller (recreated for the negotiated MSS during the handshake). */
   cc: CongestionControl;
   /** The RTO estimator. */
