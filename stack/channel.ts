@@ -9,7 +9,8 @@
  *
  * A receiver takes one item per `await` with `for await (const x of ch)`, or everything queued at
  * once with `for await (const batch of ch.batches())`, which is how dealers amortise the cost of a
- * wakeup over all the packets that arrived meanwhile.
+ * wakeup over all the packets that arrived meanwhile. A channel has one receiver, its dealer (as in
+ * CSP); senders may be many.
  * @module
  */
 
