@@ -1,6 +1,8 @@
 /**
  * Experiment 1, latency vs load: C concurrent kernel `ping` processes against the responder,
- * for each payload size; mean/p50/p99 RTT and loss.
+ * for each payload size; mean/p50/p99 RTT and loss. Every responder first answers a short
+ * unmeasured burst of pings, so the first point measures a running stack (the kernel's path is
+ * always warm; a freshly started JavaScript one is still being compiled).
  * @module
  */
 
@@ -48,6 +50,20 @@ export interface LatencyRow {
 export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
   const { plan } = ctx;
   const rows: LatencyRow[] = [];
+  for (const side of ctx.sides) {
+    await attempt(
+      ctx,
+      `exp1 ${side.stack} warm-up`,
+      () =>
+        pings(side, {
+          target: side.serverIp,
+          concurrency: 4,
+          count: 250,
+          interval: 0.002,
+          size: 56,
+        }, 30_000),
+    );
+  }
   for (const payload of plan.pingSizes) {
     for (const concurrency of plan.pingConcurrency) {
       for (const side of ctx.sides) {

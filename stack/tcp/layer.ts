@@ -98,6 +98,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
   #random: Random;
   #isn: IsnGenerator;
   #config: Omit<TcbConfig, "mss">;
+  #configs = new Map<number, TcbConfig>();
   #inboxCapacity: number;
   #maxConnections: number;
   #backlog: number;
@@ -515,11 +516,16 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
   #newTcb(remote: Ipv4Addr, remotePort: number, localPort: number, now: number): Tcb {
     // Room for the TCP header and options within what the link can segment.
     const tso = Math.max(0, (this.#ip.maxSegmentationBytes?.(remote) ?? 0) - 60);
-    const config: TcbConfig = {
-      ...this.#config,
-      mss: mssForMtu(this.#ip.mtuFor(remote)),
-      tsoBytes: Math.min(this.#config.tsoBytes || tso, tso),
-    };
+    const mss = mssForMtu(this.#ip.mtuFor(remote));
+    const tsoBytes = Math.min(this.#config.tsoBytes || tso, tso);
+    // Connections share one config object per (MSS, TSO) pair: thousands of idle connections
+    // should not each carry a copy of two dozen tunables.
+    const key = mss * 0x1_0000_0000 + tsoBytes;
+    let config = this.#configs.get(key);
+    if (!config) {
+      config = Object.freeze({ ...this.#config, mss, tsoBytes });
+      this.#configs.set(key, config);
+    }
     return new Tcb(config, {
       iss: this.#isn.isn(now, this.localAddress, localPort, remote, remotePort),
       tsOffset: this.#random.nextU32(),

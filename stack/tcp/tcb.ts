@@ -67,7 +67,8 @@ export class Tcb {
   /** Set when the connection failed. */
   error: TcpError | undefined;
   /** The configuration in force. */
-  readonly config: TcbConfig;
+  /** Tunables; shared between connections until one changes (copy on write, see setNoDelay). */
+  config: Readonly<TcbConfig>;
   /** Initial send sequence number. */
   readonly iss: number;
   /** Initial receive sequence number. */
@@ -217,14 +218,14 @@ export class Tcb {
 
   /** Toggles Nagle's algorithm off (`true`) or on. */
   setNoDelay(on: boolean, nowMs: number): void {
-    this.config.noDelay = on;
+    if (this.config.noDelay !== on) this.config = { ...this.config, noDelay: on };
     this.#enter(nowMs);
     this.#output();
   }
 
   /** Toggles keepalives. */
   setKeepAlive(on: boolean, nowMs: number): void {
-    this.config.keepAlive = on;
+    if (this.config.keepAlive !== on) this.config = { ...this.config, keepAlive: on };
     this.#enter(nowMs);
     this.#keepAliveAt = on ? this.#now + this.config.keepAliveIdleMs : undefined;
     this.#keepAliveSent = 0;
