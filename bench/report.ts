@@ -187,18 +187,21 @@ export function renderMarkdown(results: Results): string {
   if (e.memory?.length) {
     out.push("", "## 5. Memory per established idle connection", "");
     out.push(
-      "RSS delta of the server process. The kernel row counts only user-space memory: the " +
-        "kernel's own socket memory is not in a process's RSS.",
+      "RSS delta of the server process (after a GC). bytes/conn: the whole delta over all " +
+        "connections; marginal: the growth over the second half, per connection, free of " +
+        "one-time growth. The kernel row counts only user-space memory: the kernel's own socket " +
+        "memory is not in a process's RSS.",
       "",
     );
     out.push(table(
-      ["stack", "open", "RSS before MiB", "RSS after MiB", "bytes/conn"],
+      ["stack", "open", "RSS before MiB", "RSS after MiB", "bytes/conn", "marginal bytes/conn"],
       paired(e.memory, () => "").map(({ row, base }) => [
         row.stack,
         `${row.opened}/${row.requested}`,
         fmt(row.rssBeforeBytes / 2 ** 20, 1),
         fmt(row.rssAfterBytes / 2 ** 20, 1),
         withRatio(row.bytesPerConn, base?.bytesPerConn, 0),
+        withRatio(row.marginalBytesPerConn, base?.marginalBytesPerConn, 0),
       ]),
     ));
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { attempt, type Context, serverStats, startLoadgen } from "./context.ts";
+import { attempt, type Context, serverStats, type Side, startLoadgen } from "./context.ts";
 
 /** One side's result. */
 export interface MemoryRow {
@@ -23,13 +23,51 @@ export interface MemoryRow {
   rssAfterBytes: number;
   /** (after - before) / opened. */
   bytesPerConn: number;
+  /** RSS growth per connection over the second half of the connections. */
+  marginalBytesPerConn: number;
   /** Time to open them, ms. */
   openMs: number;
   /** First connect error. */
   error?: string;
 }
 
-/** Runs experiment 5. */
+/** Holds `n` more idle connections open; resolves once the server has accepted them. */
+async function hold(ctx: Context, side: Side, n: number, label: string, acceptedBefore: number) {
+  const holder = startLoadgen(side, {
+    mode: "hold",
+    hostname: side.serverIp,
+    n,
+    parallel: 64,
+    timeoutMs: 5_000,
+    deadlineMs: 60_000,
+    holdMs: 120_000,
+  }, label);
+  const opened = await holder.next(90_000);
+  // Wait (bounded) until the server has accepted what the clients opened.
+  const waitUntil = performance.now() + 10_000;
+  let stats = (await serverStats(side))!;
+  while (
+    stats.counters.open - acceptedBefore < Number(opened.opened) && performance.now() < waitUntil
+  ) {
+    await new Promise((r) => setTimeout(r, 200));
+    stats = (await serverStats(side))!;
+  }
+  await side.server!.request({ op: "gc" }, 10_000);
+  ctx.log(`${label}: ${opened.opened} open`);
+  return {
+    holder,
+    opened: Number(opened.opened),
+    error: opened.error as string | undefined,
+    stats: (await serverStats(side))!,
+    wallMs: Number(opened.wallMs),
+  };
+}
+
+/**
+ * Runs experiment 5. Connections are opened in two halves: RSS after the second half minus RSS
+ * after the first, per connection, is the marginal cost, free of one-time growth (the JS engine's
+ * young generation, pools) that the whole delta divided by N charges to connections.
+ */
 export async function runMemory(ctx: Context): Promise<MemoryRow[]> {
   const { plan } = ctx;
   const rows: MemoryRow[] = [];
@@ -39,46 +77,40 @@ export async function runMemory(ctx: Context): Promise<MemoryRow[]> {
     const row = await attempt(ctx, what, async () => {
       await side.server!.request({ op: "gc" }, 10_000);
       const before = (await serverStats(side))!;
-      const holder = startLoadgen(side, {
-        mode: "hold",
-        hostname: side.serverIp,
-        n: plan.memConns,
-        parallel: 64,
-        timeoutMs: 5_000,
-        deadlineMs: 60_000,
-        holdMs: 120_000,
-      }, `${what} holder`);
+      const half = Math.floor(plan.memConns / 2);
+      const first = await hold(ctx, side, half, `${what} holder 1`, before.counters.open);
       try {
-        const opened = await holder.next(90_000);
-        // Wait (bounded) until the server has accepted what the clients opened.
-        let after = (await serverStats(side))!;
-        const waitUntil = performance.now() + 10_000;
-        while (
-          after.counters.open - before.counters.open < Number(opened.opened) &&
-          performance.now() < waitUntil
-        ) {
-          await new Promise((r) => setTimeout(r, 200));
-          after = (await serverStats(side))!;
+        const second = await hold(
+          ctx,
+          side,
+          plan.memConns - half,
+          `${what} holder 2`,
+          first.stats.counters.open,
+        );
+        try {
+          const n = first.opened + second.opened;
+          const after = second.stats;
+          return {
+            stack: side.stack,
+            requested: plan.memConns,
+            opened: n,
+            serverOpen: after.counters.open - before.counters.open,
+            rssBeforeBytes: before.rssBytes,
+            rssAfterBytes: after.rssBytes,
+            bytesPerConn: n > 0 ? (after.rssBytes - before.rssBytes) / n : NaN,
+            marginalBytesPerConn: second.opened > 0
+              ? (after.rssBytes - first.stats.rssBytes) / second.opened
+              : NaN,
+            openMs: first.wallMs + second.wallMs,
+            error: first.error ?? second.error,
+          } satisfies MemoryRow;
+        } finally {
+          await second.holder.send({ op: "close" }).catch(() => {});
+          await second.holder.stop(5_000);
         }
-        await side.server!.request({ op: "gc" }, 10_000);
-        after = (await serverStats(side))!;
-        const n = Number(opened.opened);
-        const result: MemoryRow = {
-          stack: side.stack,
-          requested: plan.memConns,
-          opened: n,
-          serverOpen: after.counters.open - before.counters.open,
-          rssBeforeBytes: before.rssBytes,
-          rssAfterBytes: after.rssBytes,
-          bytesPerConn: n > 0 ? (after.rssBytes - before.rssBytes) / n : NaN,
-          openMs: Number(opened.wallMs),
-          error: opened.error as string | undefined,
-        };
-        await holder.send({ op: "close" });
-        await holder.next(30_000);
-        return result;
       } finally {
-        await holder.stop(5_000);
+        await first.holder.send({ op: "close" }).catch(() => {});
+        await first.holder.stop(5_000);
       }
     });
     if (!row) continue;
@@ -86,7 +118,8 @@ export async function runMemory(ctx: Context): Promise<MemoryRow[]> {
     ctx.log(
       `${what}: ${row.opened}/${row.requested} open, ${
         (row.bytesPerConn / 1024).toFixed(1)
-      } KiB/conn`,
+      } KiB/conn, ` +
+        `marginal ${(row.marginalBytesPerConn / 1024).toFixed(1)} KiB/conn`,
     );
     if (row.opened < row.requested || row.serverOpen < row.opened) {
       ctx.note(
