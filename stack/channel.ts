@@ -118,6 +118,19 @@ export class Channel<T> implements AsyncIterable<T> {
     return item;
   }
 
+  /**
+   * Waits for at least one item and takes everything queued, or resolves `undefined` once closed
+   * and empty. The loop form of {@link batches}, for receivers that keep many channels alive at
+   * once (one per TCP connection), since it needs no generator object per channel.
+   */
+  async receiveBatch(): Promise<T[] | undefined> {
+    while (this.length === 0) {
+      if (this.#closed) return undefined;
+      await this.#waitForItems();
+    }
+    return this.drain();
+  }
+
   /** Yields everything queued at each wakeup as one array, until closed and empty. */
   async *batches(): AsyncGenerator<T[]> {
     for (;;) {

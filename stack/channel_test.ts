@@ -240,3 +240,17 @@ Deno.test("channel: a sender blocked on a full channel rejects when the channel 
   // The item queued before close is still there; the blocked one never got in.
   assert.deepEqual(ch.drain(), [1]);
 });
+
+Deno.test("channel: receiveBatch takes everything queued, waits when empty, ends after close", async () => {
+  const ch = new Channel<number>(8, "batch");
+  ch.trySend(1);
+  ch.trySend(2);
+  assert.deepEqual(await ch.receiveBatch(), [1, 2]);
+  const waiting = ch.receiveBatch();
+  ch.trySend(3);
+  assert.deepEqual(await waiting, [3]);
+  ch.trySend(4);
+  ch.close();
+  assert.deepEqual(await ch.receiveBatch(), [4], "queued items survive close");
+  assert.equal(await ch.receiveBatch(), undefined);
+});

@@ -135,7 +135,7 @@ export class Endpoint {
   }
 
   async #segmentTask(): Promise<void> {
-    for await (const batch of this.inbox.batches()) {
+    for (let batch; (batch = await this.inbox.receiveBatch()) !== undefined;) {
       const now = this.#host.clock.now();
       for (let i = 0; i < batch.length; i++) {
         this.tcb.onSegment(batch[i], now, i < batch.length - 1);
