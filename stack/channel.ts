@@ -121,14 +121,12 @@ export class Channel<T> implements AsyncIterable<T> {
   /**
    * Waits for at least one item and takes everything queued, or resolves `undefined` once closed
    * and empty. The loop form of {@link batches}, for receivers that keep many channels alive at
-   * once (one per TCP connection), since it needs no generator object per channel.
+   * once (one per TCP connection): it keeps no suspended function of its own while waiting.
    */
-  async receiveBatch(): Promise<T[] | undefined> {
-    while (this.length === 0) {
-      if (this.#closed) return undefined;
-      await this.#waitForItems();
-    }
-    return this.drain();
+  receiveBatch(): Promise<T[] | undefined> {
+    if (this.length > 0) return Promise.resolve(this.drain());
+    if (this.#closed) return Promise.resolve(undefined);
+    return this.#waitForItems().then(() => this.receiveBatch());
   }
 
   /** Yields everything queued at each wakeup as one array, until closed and empty. */
