@@ -18,7 +18,7 @@ export interface LimitSpec {
   /** What it caps. */
   readonly what: string;
   /** Writes the value into stack options. */
-  readonly apply: (options: StackLimitOptions, value: number) => void;
+  readonly apply: (limits: ParsedLimits, value: number) => void;
 }
 
 /** The parts of {@link StackOptions} limits write to. */
@@ -43,131 +43,133 @@ export const LIMITS: readonly LimitSpec[] = [
     min: 16,
     what:
       "frames the kernel queues on the TAP for the stack (its txqueuelen; Linux's default is 1000)",
-    apply: () => {},
+    apply: (limits, v) => limits.tapQueueFrames = v,
   },
   {
     key: "inbox-packets",
     defaultValue: 4096,
     min: 16,
     what: "packets queued in each layer's inbox before ingress drops",
-    apply: (o, v) => o.inboxPackets = v,
+    apply: ({ stack: o }, v) => o.inboxPackets = v,
   },
   {
     key: "arp-entries",
     defaultValue: 1024,
     min: 1,
     what: "ARP cache entries (oldest evicted)",
-    apply: (o, v) => (o.arp ??= {}).maxEntries = v,
+    apply: ({ stack: o }, v) => (o.arp ??= {}).maxEntries = v,
   },
   {
     key: "arp-resolutions",
     defaultValue: 256,
     min: 1,
     what: "addresses being resolved at once",
-    apply: (o, v) => (o.arp ??= {}).maxResolvers = v,
+    apply: ({ stack: o }, v) => (o.arp ??= {}).maxResolvers = v,
   },
   {
     key: "arp-queue",
     defaultValue: 64,
     min: 1,
     what: "packets parked per neighbour while ARP resolves it",
-    apply: (o, v) => (o.ipv4 ??= {}).maxPendingPerNeighbour = v,
+    apply: ({ stack: o }, v) => (o.ipv4 ??= {}).maxPendingPerNeighbour = v,
   },
   {
     key: "reassemblies",
     defaultValue: 256,
     min: 1,
     what: "datagrams being reassembled at once (oldest evicted)",
-    apply: (o, v) => (o.ipv4 ??= {}).maxReassemblies = v,
+    apply: ({ stack: o }, v) => (o.ipv4 ??= {}).maxReassemblies = v,
   },
   {
     key: "reassembly-bytes",
     defaultValue: 4 * 1024 * 1024,
     min: 65536,
     what: "bytes held by all reassemblies together",
-    apply: (o, v) => (o.ipv4 ??= {}).maxReassemblyBytes = v,
+    apply: ({ stack: o }, v) => (o.ipv4 ??= {}).maxReassemblyBytes = v,
   },
   {
     key: "reassembly-timeout-ms",
     defaultValue: 30_000,
     min: 1,
     what: "time to complete a datagram before ICMP time exceeded",
-    apply: (o, v) => (o.ipv4 ??= {}).reassemblyTimeoutMs = v,
+    apply: ({ stack: o }, v) => (o.ipv4 ??= {}).reassemblyTimeoutMs = v,
   },
   {
     key: "icmp-error-rate",
     defaultValue: 100,
     min: 1,
     what: "ICMP errors sent per second",
-    apply: (o, v) => (o.icmp ??= {}).errorRatePerSec = v,
+    apply: ({ stack: o }, v) => (o.icmp ??= {}).errorRatePerSec = v,
   },
   {
     key: "echo-reply-rate",
     defaultValue: 100_000,
     min: 1,
     what: "echo replies sent per second",
-    apply: (o, v) => (o.icmp ??= {}).echoReplyRatePerSec = v,
+    apply: ({ stack: o }, v) => (o.icmp ??= {}).echoReplyRatePerSec = v,
   },
   {
     key: "udp-queue",
     defaultValue: 1024,
     min: 1,
     what: "datagrams queued per UDP socket",
-    apply: (o, v) => (o.udp ??= {}).socketQueueDatagrams = v,
+    apply: ({ stack: o }, v) => (o.udp ??= {}).socketQueueDatagrams = v,
   },
   {
     key: "tcp-connections",
     defaultValue: 16_384,
     min: 1,
     what: "TCP connections at once",
-    apply: (o, v) => (o.tcp ??= {}).maxConnections = v,
+    apply: ({ stack: o }, v) => (o.tcp ??= {}).maxConnections = v,
   },
   {
     key: "tcp-backlog",
     defaultValue: 128,
     min: 1,
     what: "default listen backlog (SYN cookies beyond it)",
-    apply: (o, v) => (o.tcp ??= {}).backlog = v,
+    apply: ({ stack: o }, v) => (o.tcp ??= {}).backlog = v,
   },
   {
     key: "tcp-send-buffer",
     defaultValue: 256 * 1024,
     min: 4096,
     what: "bytes buffered per TCP connection for sending",
-    apply: (o, v) => tcb(o).sendBufferBytes = v,
+    apply: ({ stack: o }, v) => tcb(o).sendBufferBytes = v,
   },
   {
     key: "tcp-receive-buffer",
     defaultValue: 256 * 1024,
     min: 4096,
     what: "bytes buffered per TCP connection for the reader (the window)",
-    apply: (o, v) => tcb(o).recvBufferBytes = v,
+    apply: ({ stack: o }, v) => tcb(o).recvBufferBytes = v,
   },
   {
     key: "tcp-out-of-order",
     defaultValue: 256 * 1024,
     min: 0,
     what: "out-of-order bytes held per TCP connection",
-    apply: (o, v) => tcb(o).maxOutOfOrderBytes = v,
+    apply: ({ stack: o }, v) => tcb(o).maxOutOfOrderBytes = v,
   },
   {
     key: "tcp-time-wait-ms",
     defaultValue: 60_000,
     min: 0,
     what: "TIME-WAIT duration (2 MSL)",
-    apply: (o, v) => tcb(o).timeWaitMs = v,
+    apply: ({ stack: o }, v) => tcb(o).timeWaitMs = v,
   },
 ];
 
-/** The `tap-queue` value among `--limit` flags (validated by {@link parseLimits}). */
-export function tapQueueFramesOf(flags: readonly string[]): number {
-  const flag = flags.findLast((f) => f.startsWith("tap-queue="));
-  return flag ? Number(flag.slice("tap-queue=".length)) : DEFAULT_TAP_QUEUE_FRAMES;
+/** What `--limit` flags set: stack options, and the kernel-side queue of the TAP. */
+export interface ParsedLimits {
+  /** Options for `Stack.create`. */
+  stack: StackLimitOptions;
+  /** Frames the kernel queues on the TAP for the stack. */
+  tapQueueFrames: number;
 }
 
-/** Parses `--limit KEY=VALUE` flags into stack options; throws {@link UsageError}. */
-export function parseLimits(flags: readonly string[]): StackLimitOptions {
-  const options: StackLimitOptions = {};
+/** Parses `--limit KEY=VALUE` flags; throws {@link UsageError}. */
+export function parseLimits(flags: readonly string[]): ParsedLimits {
+  const limits: ParsedLimits = { stack: {}, tapQueueFrames: DEFAULT_TAP_QUEUE_FRAMES };
   for (const flag of flags) {
     const eq = flag.indexOf("=");
     const key = eq < 0 ? flag : flag.slice(0, eq);
@@ -186,7 +188,7 @@ export function parseLimits(flags: readonly string[]): StackLimitOptions {
         `invalid --limit ${JSON.stringify(flag)}: expected ${key}=N with N >= ${spec.min}`,
       );
     }
-    spec.apply(options, value);
+    spec.apply(limits, value);
   }
-  return options;
+  return limits;
 }

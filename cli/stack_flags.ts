@@ -16,7 +16,7 @@ import {
 } from "../stack/wire/addr.ts";
 import type { FaultOptions } from "../stack/link/faults.ts";
 import { UsageError } from "./usage_error.ts";
-import { LIMITS, parseLimits, type StackLimitOptions, tapQueueFramesOf } from "./limits.ts";
+import { LIMITS, parseLimits, type StackLimitOptions } from "./limits.ts";
 
 /** A validated description of the stack to bring up. */
 export interface StackConfig {
@@ -136,6 +136,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     faults[name] = p;
   }
   const seed = parseIntegerFlag("--seed", values.seed ?? "1", 0, 0xffff_ffff);
+  const limits = parseLimits(values.limit ?? []);
   return {
     tap,
     ip,
@@ -147,8 +148,8 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     faults,
     seed,
     offload: values.offload ?? true,
-    limits: parseLimits(values.limit ?? []),
-    tapQueueFrames: tapQueueFramesOf(values.limit ?? []),
+    limits: limits.stack,
+    tapQueueFrames: limits.tapQueueFrames,
   };
 }
 

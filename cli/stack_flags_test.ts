@@ -227,3 +227,10 @@ Deno.test("stack flags: --limit sets caps in the stack options; unknown keys and
     });
   }
 });
+
+Deno.test("stack flags: --limit tap-queue sets the TAP's kernel queue, not a stack option", () => {
+  const config = parseStackFlags({ limit: ["tap-queue=500"] });
+  assert.equal(config.tapQueueFrames, 500);
+  assert.deepEqual(config.limits, {});
+  assert.equal(parseStackFlags({}).tapQueueFrames, 10_000);
+});
