@@ -7,6 +7,7 @@
  */
 
 import { createTestNamespace } from "../tests/helpers/netns.ts";
+import { OutputWatcher } from "../tests/helpers/output_watcher.ts";
 import { gonet, gonetArgv, startGonetUp } from "../tests/helpers/gonet_process.ts";
 
 interface Step {
@@ -16,26 +17,6 @@ interface Step {
 }
 
 const steps: Step[] = [];
-
-/** Accumulates a child's output and waits for a given text to appear in it. */
-class OutputWatcher {
-  readonly #reader: ReadableStreamDefaultReader<string>;
-  text = "";
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  /** Reads until `needle` shows up or the stream ends; returns whether it showed up. */
-  async until(needle: string): Promise<boolean> {
-    while (!this.text.includes(needle)) {
-      const { value, done } = await this.#reader.read();
-      if (done) return false;
-      this.text += value;
-    }
-    return true;
-  }
-}
 
 function record(name: string, ok: boolean, detail: string, output = ""): void {
   steps.push({ name, ok, detail });

@@ -9,6 +9,7 @@ import { pattern } from "./helpers/bytes.ts";
 import { gonet, gonetArgv, startGonetUp } from "./helpers/gonet_process.ts";
 import { createTestNamespace, type TestNamespace } from "./helpers/netns.ts";
 import { JsonLines } from "./helpers/stack_in_namespace.ts";
+import { OutputWatcher } from "./helpers/output_watcher.ts";
 
 const PEER = new URL("./peers/tcp_peer.ts", import.meta.url).pathname;
 
@@ -29,39 +30,12 @@ async function gonetWithInput(ns: TestNamespace, args: string[], input: Uint8Arr
   return await child.output();
 }
 
-/** Accumulates a child's stderr and waits for what a test expects to see in it. */
-class StderrWatcher {
-  readonly #reader: ReadableStreamDefaultReader<string>;
-  text = "";
-
-  constructor(stderr: ReadableStream<Uint8Array>) {
-    this.#reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  /** Reads until `done(text)` holds; throws if the stream ends first. */
-  async until(done: (text: string) => boolean): Promise<string> {
-    while (!done(this.text)) {
-      const { value, done: ended } = await this.#reader.read();
-      if (ended) throw new Error(`stderr ended early: ${this.text}`);
-      this.text += value;
-    }
-    return this.text;
-  }
-
-  /** Reads to the end of the stream. */
-  async rest(): Promise<string> {
-    for (;;) {
-      const { value, done } = await this.#reader.read();
-      if (done) return this.text;
-      this.text += value;
-    }
-  }
-}
-
 /** Waits for `gonet tcp listen`'s "listening on port N" line. */
-async function waitForListening(stderr: ReadableStream<Uint8Array>): Promise<StderrWatcher> {
-  const watcher = new StderrWatcher(stderr);
-  await watcher.until((text) => text.includes("listening on port"));
+async function waitForListening(stderr: ReadableStream<Uint8Array>): Promise<OutputWatcher> {
+  const watcher = new OutputWatcher(stderr);
+  if (!(await watcher.until("listening on port"))) {
+    throw new Error(`gonet tcp listen ended early: ${watcher.text}`);
+  }
   return watcher;
 }
 
@@ -99,8 +73,7 @@ Deno.test("gonet tcp connect: stdin to the peer, exit 0 when it closes; 1 on ref
         "c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()",
       ].join("\n"),
     ], { stdin: "null", stdout: "piped", stderr: "inherit" });
-    const rstReady = rst.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    assert.equal((await rstReady.read()).value?.trim(), "ready");
+    assert.ok(await new OutputWatcher(rst.stdout).until("ready\n"), "the RST peer listens");
     const reset = await gonetWithInput(
       ns,
       ["tcp", "connect", "10.0.0.1", "9091"],
@@ -167,7 +140,10 @@ Deno.test("gonet tcp listen: stdio with --once, and --echo serving many connecti
     await clients.status;
     // Each connection's "closed" line comes once the listener has seen its EOF, which may be
     // after the clients are done: wait for all twenty before stopping it.
-    await echoStderr.until((text) => [...text.matchAll(/closed, 65536 bytes/g)].length === 20);
+    assert.ok(
+      await echoStderr.until((text) => [...text.matchAll(/closed, 65536 bytes/g)].length === 20),
+      "a closed line for each of the 20 connections",
+    );
     echo.kill("SIGTERM");
     assert.equal((await echo.status).code, 0);
   } finally {

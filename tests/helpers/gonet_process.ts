@@ -5,6 +5,7 @@
  */
 
 import type { RunOptions, RunResult, TestNamespace } from "./netns.ts";
+import { OutputWatcher } from "./output_watcher.ts";
 
 const CLI = new URL("../../cli/main.ts", import.meta.url).pathname;
 
@@ -42,26 +43,19 @@ export async function startGonetUp(
     stderr: "piped",
   });
   const stderrText = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
+  const stdout = new OutputWatcher(child.stdout);
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   try {
-    while (!buffered.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) {
-        throw new Error(`gonet up exited before it was ready: ${await stderrText}`);
-      }
-      buffered += value;
+    if (!(await stdout.until("\n"))) {
+      throw new Error(`gonet up exited before it was ready: ${await stderrText}`);
     }
   } finally {
     clearTimeout(timer);
   }
-  const readyLine = buffered.slice(0, buffered.indexOf("\n"));
+  const readyLine = stdout.text.slice(0, stdout.text.indexOf("\n"));
   const mac = / mac ([0-9a-f:]{17}) /.exec(readyLine)?.[1] ?? "";
   // Keep draining stdout so the child never blocks on a full pipe.
-  const drained = (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })();
+  const drained = stdout.rest();
   return {
     readyLine,
     mac,
