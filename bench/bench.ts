@@ -4,7 +4,7 @@
  *
  * ```
  * deno task bench [--quick | --smoke] [--out DIR] [--only 1,3]
- *                 [--target-ns NS --target-ip ADDR]
+ *                 [--target-ns NS --target-ip ADDR] [--raw-ping]
  * ```
  *
  * Every namespace made here is deleted at the end, also on errors and SIGINT/SIGTERM; every
@@ -26,7 +26,7 @@ import { type LineProcess, type Namespace, Namespaces } from "./netns.ts";
 import { renderMarkdown, type Results } from "./report.ts";
 
 const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,2,...]
-                       [--target-ns NS --target-ip ADDR]
+                       [--target-ns NS --target-ip ADDR] [--raw-ping]
   --quick        smaller sizes, under 3 minutes
   --smoke        one point of experiment 1 per side, under 30 s (for CI)
   --out DIR      where to write results (default bench/results, bench/results/smoke for --smoke)
@@ -34,7 +34,10 @@ const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,
                  5 memory, 6 UDP)
   --target-ns NS --target-ip ADDR
                  load another responder instead: the load runs in existing namespace NS towards
-                 ADDR; no servers are started (experiments needing server counters are skipped)`;
+                 ADDR; no servers are started (experiments needing server counters are skipped)
+  --raw-ping     leave the namespaces' net.ipv4.ping_group_range at the kernel default, so root's
+                 ping uses raw sockets (each reply then reaches every pinger's socket); by default
+                 it is opened to all groups as systemd does, and ping uses ICMP datagram sockets`;
 
 const GONET_SERVER = new URL("./servers/gonet_server.ts", import.meta.url).pathname;
 const KERNEL_SERVER = new URL("./servers/kernel_server.ts", import.meta.url).pathname;
@@ -55,6 +58,30 @@ async function startServer(
     throw new Error(`${label}: unexpected first line ${JSON.stringify(ready)}`);
   }
   return server;
+}
+
+/** Busy polling of the latency-only gonet side: longer than the pings' interval (0.2 s). */
+const BUSY_POLL_MICROS = 300_000;
+
+/**
+ * A third gonet server that busy-polls its TAP (`--busy-poll`), in namespace G3, measured by
+ * experiment 1 only: what polling instead of sleeping buys at low load.
+ */
+async function setUpBusyPollGonet(namespaces: Namespaces): Promise<Side> {
+  const g3 = await namespaces.create("g3");
+  const server = await startServer(g3, GONET_SERVER, "gonet server (busy-poll)", [
+    "--busy-poll",
+    String(BUSY_POLL_MICROS),
+  ]);
+  return {
+    stack: "gonet busy-poll",
+    clientNs: g3,
+    serverIp: "10.0.0.2",
+    clientIp: "10.0.0.1",
+    server,
+    offloads: "with offloads",
+    busyPollMicros: BUSY_POLL_MICROS,
+  };
 }
 
 /**
@@ -135,6 +162,7 @@ async function main(): Promise<number> {
       only: { type: "string" },
       "target-ns": { type: "string" },
       "target-ip": { type: "string" },
+      "raw-ping": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -152,7 +180,7 @@ async function main(): Promise<number> {
     new URL(values.smoke ? "./results/smoke" : "./results", import.meta.url).pathname;
 
   const started = performance.now();
-  const namespaces = new Namespaces();
+  const namespaces = new Namespaces({ rawPing: values["raw-ping"] });
   const notes: string[] = [];
   const log = (message: string) =>
     console.error(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
@@ -168,6 +196,7 @@ async function main(): Promise<number> {
   const results: Results = {
     machine: await describeMachine(),
     plan,
+    pingSockets: values["raw-ping"] ? "raw" : "datagram",
     sides: [],
     durationSeconds: 0,
     experiments: {},
@@ -178,18 +207,23 @@ async function main(): Promise<number> {
       targetNs: values["target-ns"],
       targetIp: values["target-ip"],
     });
-    results.sides = sides.map((s) => ({
-      stack: s.stack,
+    const bulkOnlySides = want3(plan) && sides.some((s) => s.stack === "gonet")
+      ? [await setUpPlainGonet(namespaces)]
+      : [];
+    const latencyOnlySides = plan.experiments.includes(1) && plan.mode !== "smoke" &&
+        sides.some((s) => s.stack === "gonet")
+      ? [await setUpBusyPollGonet(namespaces)]
+      : [];
+    results.sides = [...sides, ...latencyOnlySides, ...bulkOnlySides].map((s) => ({
+      stack: s.stack + (s.offloads === "without offloads" ? " (no offloads)" : ""),
       serverIp: s.serverIp,
       namespace: s.clientNs.name,
     }));
     log(`sides: ${sides.map((s) => `${s.stack} ${s.serverIp}`).join(", ")}; plan ${plan.mode}`);
-    const bulkOnlySides = want3(plan) && sides.some((s) => s.stack === "gonet")
-      ? [await setUpPlainGonet(namespaces)]
-      : [];
     const ctx: Context = {
       sides,
       bulkOnlySides,
+      latencyOnlySides,
       plan,
       log,
       note: (message) => {

@@ -219,10 +219,26 @@ export class Namespace {
   }
 }
 
+/**
+ * Group range allowed to open ICMP datagram ("ping") sockets: everyone, as systemd sets it on
+ * current distributions. A new namespace starts from the kernel's "1 0" (nobody), which makes
+ * root's `ping` fall back to a raw socket; the kernel then copies every echo reply to every raw
+ * ICMP socket in the namespace, so with 1000 pingers each reply costs ~1000 socket deliveries
+ * (about 130 us here) inside the responder's send.
+ */
+export const PING_GROUP_RANGE_ALL = "0 2147483647";
+
 /** The namespaces of one benchmark run. */
 export class Namespaces {
   readonly #all: Namespace[] = [];
   readonly #prefix = `gonet-b-${Deno.pid}`;
+  /** ping_group_range of every namespace made here, or undefined for the kernel's default. */
+  readonly #pingGroupRange: string | undefined;
+
+  /** `rawPing`: leave ping_group_range at the kernel default (ping then uses raw sockets). */
+  constructor(options: { rawPing?: boolean } = {}) {
+    this.#pingGroupRange = options.rawPing ? undefined : PING_GROUP_RANGE_ALL;
+  }
 
   /** Creates namespace `<prefix>-<suffix>` with loopback up. */
   async create(suffix: string): Promise<Namespace> {
@@ -230,6 +246,16 @@ export class Namespaces {
     await ipCommand(["netns", "add", ns.name]);
     this.#all.push(ns);
     await ipCommand(["-n", ns.name, "link", "set", "lo", "up"]);
+    if (this.#pingGroupRange !== undefined) {
+      await ipCommand([
+        "netns",
+        "exec",
+        ns.name,
+        "sh",
+        "-c",
+        `echo '${this.#pingGroupRange}' > /proc/sys/net/ipv4/ping_group_range`,
+      ]);
+    }
     return ns;
   }
 

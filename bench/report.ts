@@ -19,6 +19,8 @@ export interface Results {
   machine: MachineInfo;
   /** The plan that ran. */
   plan: Plan;
+  /** Which sockets the load's `ping` used: ICMP datagram sockets or raw ones (`--raw-ping`). */
+  pingSockets?: "datagram" | "raw";
   /** Sides measured and their addresses. */
   sides: { stack: string; serverIp: string; namespace: string }[];
   /** Run time, s. */
@@ -106,7 +108,18 @@ export function renderMarkdown(results: Results): string {
   if (e.latency?.length) {
     out.push("", "## 1. Latency vs load (concurrent kernel `ping` processes)", "");
     out.push(
-      `Each process: ${results.plan.pingCount} requests, ${results.plan.pingInterval} s apart.`,
+      `Each process: ${results.plan.pingCount} requests, ${results.plan.pingInterval} s apart. ` +
+        (results.pingSockets === "raw"
+          ? "ping used raw ICMP sockets (`--raw-ping`): every echo reply is copied to every " +
+            "pinger's socket, so at high C the cost of a reply grows with C."
+          : "ping used ICMP datagram sockets (net.ipv4.ping_group_range opened to all groups in " +
+            "the load namespaces, as systemd does on current distributions), so each reply " +
+            "reaches only its own pinger.") +
+        (e.latency.some((r) => r.stack === "gonet busy-poll")
+          ? " gonet busy-poll: a second gonet server started with `--busy-poll 300000`: it " +
+            "checks the TAP between event-loop turns instead of sleeping for up to 0.3 s after " +
+            "each frame (one CPU kept busy)."
+          : ""),
       "",
     );
     out.push(table(

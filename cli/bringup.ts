@@ -24,7 +24,12 @@ export interface RunningStack {
 
 /** Brings up the stack described by `config`. */
 export function bringUp(config: StackConfig): RunningStack {
-  const tap = openTap({ name: config.tap, mtu: config.mtu, offload: config.offload });
+  const tap = openTap({
+    name: config.tap,
+    mtu: config.mtu,
+    offload: config.offload,
+    busyPollMicros: config.busyPollMicros,
+  });
   let pcapFile: Deno.FsFile | undefined;
   try {
     // The kernel queues frames for us here; bursts from many connections overflow Linux's

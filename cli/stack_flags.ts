@@ -40,6 +40,8 @@ export interface StackConfig {
   seed: number;
   /** Ask the TAP for checksum and segmentation offloads (vnet header). */
   offload: boolean;
+  /** Busy polling of the TAP after the last frame, microseconds (0: sleep when idle). */
+  busyPollMicros: number;
   /** Caps and tunables from `--limit KEY=VALUE`. */
   limits: StackLimitOptions;
   /** Frames the kernel queues on the TAP for us (its txqueuelen). */
@@ -62,6 +64,7 @@ export interface StackFlagValues {
   corrupt?: string;
   seed?: string;
   offload?: boolean;
+  busyPoll?: string;
   limit?: string[];
 }
 
@@ -82,6 +85,12 @@ export function addStackFlags(command: Command): Command {
     .option("--corrupt <p>", "corrupt one byte of frames with probability p")
     .option("--seed <n>", "seed of the fault injector", "1")
     .option("--no-offload", "do without TAP checksum and TCP segmentation offloads (vnet header)")
+    .option(
+      "--busy-poll <usec>",
+      "keep polling the TAP this long after the last frame instead of sleeping (lower latency, " +
+        "one busy core)",
+      "0",
+    )
     .option(
       "--limit <key=value>",
       "set a cap, repeatable (keys: " + LIMITS.map((l) => l.key).join(", ") + ")",
@@ -136,6 +145,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     faults[name] = p;
   }
   const seed = parseIntegerFlag("--seed", values.seed ?? "1", 0, 0xffff_ffff);
+  const busyPollMicros = parseIntegerFlag("--busy-poll", values.busyPoll ?? "0", 0, 60_000_000);
   const limits = parseLimits(values.limit ?? []);
   return {
     tap,
@@ -148,6 +158,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     faults,
     seed,
     offload: values.offload ?? true,
+    busyPollMicros,
     limits: limits.stack,
     tapQueueFrames: limits.tapQueueFrames,
   };

@@ -43,6 +43,7 @@ const DEFAULTS = {
   faults: {},
   seed: 1,
   offload: true,
+  busyPollMicros: 0,
   limits: {},
   tapQueueFrames: 10_000,
 };
@@ -89,6 +90,8 @@ Deno.test("stack flags: every flag given", () => {
     "--seed",
     "4294967295",
     "--no-offload",
+    "--busy-poll",
+    "50",
   ]);
   assert.deepEqual(config, {
     tap: "tap_1.x",
@@ -101,6 +104,7 @@ Deno.test("stack flags: every flag given", () => {
     faults: { drop: 0.1, duplicate: 0, reorder: 1, corrupt: 0.5 },
     seed: 0xffff_ffff,
     offload: false,
+    busyPollMicros: 50,
     limits: {},
     tapQueueFrames: 10_000,
   });
@@ -120,6 +124,13 @@ Deno.test("stack flags: bad CIDRs for --ip and --host-ip", () => {
     assertUsageError(() => parseStackFlags({ ip: text }), "--ip");
     assertUsageError(() => parseStackFlags({ hostIp: text }), "--host-ip");
   }
+});
+
+Deno.test("stack flags: --busy-poll takes whole microseconds up to a minute", () => {
+  for (const busyPoll of ["-1", "1.5", "1e3", "abc", "", "60000001"]) {
+    assertUsageError(() => parseStackFlags({ busyPoll }), "--busy-poll");
+  }
+  assert.equal(parseStackFlags({ busyPoll: "60000000" }).busyPollMicros, 60_000_000);
 });
 
 Deno.test("stack flags: --mtu must be an integer from 68 to 65521", () => {

@@ -90,9 +90,9 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
 }
 
 /** Opens gonet0 in `ns` as 10.0.0.1/24, up. */
-function openConfiguredTap(ns: TestNamespace, mtu?: number): TapDevice {
+function openConfiguredTap(ns: TestNamespace, mtu?: number, busyPollMicros?: number): TapDevice {
   return withNetns(ns.name, () => {
-    const tap = openTap({ name: "gonet0", mtu });
+    const tap = openTap({ name: "gonet0", mtu, busyPollMicros });
     setIpv4Address(tap.name, { address: 0x0a000001, prefixLength: 24 });
     setLinkUp(tap.name, true);
     return tap;
@@ -218,6 +218,47 @@ Deno.test("close() is idempotent, ends receive(), removes the TAP; write() then 
   assert.equal(tap.stats.txDrops, 1);
   const after = tap.receive();
   assert.deepEqual(await after.next(), { done: true, value: undefined });
+});
+
+Deno.test("busy polling finds the next frame without sleeping and keeps the event loop running", async () => {
+  await using ns = await createTestNamespace();
+  // One minute of busy polling after each frame: far longer than this test.
+  const tap = openConfiguredTap(ns, undefined, 60_000_000);
+  const replies: Uint8Array[] = [];
+  let wanted = 0;
+  let arrived: (() => void) | undefined;
+  const receiving = (async () => {
+    for await (const batch of tap.receive()) {
+      for (const frame of batch) if (isArpReply(frame)) replies.push(frame);
+      if (replies.length >= wanted) arrived?.();
+    }
+  })();
+  const replyNumber = (n: number) => {
+    wanted = n;
+    return within(new Promise<void>((resolve) => arrived = resolve), 5000, `ARP reply ${n}`);
+  };
+  try {
+    // The first reply wakes the sleeping receiver; from then on it polls instead of sleeping.
+    let next = replyNumber(1);
+    assert.equal(tap.write(arpRequestFrom(1)), true);
+    await next;
+    assert.equal(tap.stats.rxWakeups, 1);
+    next = replyNumber(2);
+    assert.equal(tap.write(arpRequestFrom(2)), true);
+    await next;
+    assert.equal(tap.stats.rxWakeups, 1, "the second reply must not need a wake-up");
+    assert.ok(tap.stats.rxBusyPolls >= 1);
+    // Timers still fire while the receiver polls.
+    await within(new Promise((resolve) => setTimeout(resolve, 1)), 1000, "a 1 ms timer");
+  } finally {
+    // No poll is pending to wake: close() must still end the polling receiver.
+    await within(Promise.all([tap.close(), receiving]), 2000, "close() and the receiver ending");
+  }
+  assert.equal(replies.length, 2);
+});
+
+Deno.test("openTap rejects a negative busyPollMicros", () => {
+  assert.throws(() => openTap({ name: "gonet0", busyPollMicros: -1 }), RangeError);
 });
 
 Deno.test("openTap failures are typed ErrnoErrors", async () => {

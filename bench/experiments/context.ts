@@ -20,6 +20,8 @@ export interface Side {
   readonly server?: LineProcess;
   /** Offload setting of the responder, as reported in experiment 3. */
   readonly offloads?: string;
+  /** The responder busy-polls this long after its last frame (gonet `--busy-poll`), us. */
+  readonly busyPollMicros?: number;
 }
 
 /** Sizes, counts and durations of one mode (full, quick, smoke). */
@@ -103,6 +105,8 @@ export interface Context {
   sides: Side[];
   /** Extra sides measured only by the bulk experiment (gonet without offloads). */
   bulkOnlySides?: Side[];
+  /** Extra sides measured only by the latency experiment (gonet with busy polling). */
+  latencyOnlySides?: Side[];
   /** This run's plan. */
   plan: Plan;
   /** Progress output (stderr). */

@@ -15,6 +15,7 @@ import {
   linkDropsDelta,
   pings,
   serverStats,
+  type Side,
 } from "./context.ts";
 import { pickInteresting } from "./throughput.ts";
 
@@ -46,11 +47,16 @@ export interface LatencyRow {
   linkDrops?: LinkDrops;
 }
 
+function busy(side: Side): boolean {
+  return (side.busyPollMicros ?? 0) > 0;
+}
+
 /** Runs experiment 1. */
 export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
   const { plan } = ctx;
   const rows: LatencyRow[] = [];
-  for (const side of ctx.sides) {
+  const sides = [...ctx.sides, ...(ctx.latencyOnlySides ?? [])];
+  for (const side of sides) {
     await attempt(
       ctx,
       `exp1 ${side.stack} warm-up`,
@@ -66,7 +72,7 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
   }
   for (const payload of plan.pingSizes) {
     for (const concurrency of plan.pingConcurrency) {
-      for (const side of ctx.sides) {
+      for (const side of sides) {
         const budgetMs = (plan.pingCount * plan.pingInterval + 12) * 1000 + concurrency * 20;
         const before = await attempt(ctx, "exp1 stats", () => serverStats(side));
         const dropsBefore = await linkDrops(side);
@@ -82,6 +88,11 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
               size: payload,
             }, budgetMs),
         );
+        if (busy(side)) {
+          // A busy-polling responder keeps a CPU busy for this long after the last ping; let it
+          // stop before the next side is measured on the same two CPUs.
+          await new Promise((resolve) => setTimeout(resolve, side.busyPollMicros! / 1000 + 100));
+        }
         if (!r) continue;
         const delta = counterDelta(
           before,

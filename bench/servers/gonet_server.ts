@@ -20,6 +20,7 @@ if (import.meta.main) {
       ip: { type: "string", default: "10.0.0.2/24" },
       "host-ip": { type: "string", default: "10.0.0.1/24" },
       "no-offload": { type: "boolean", default: false },
+      "busy-poll": { type: "string", default: "0" },
     },
   });
   // Offloads are on by default, as in `gonet up`; `--no-offload` measures the plain TAP.
@@ -28,6 +29,7 @@ if (import.meta.main) {
     ip: values.ip,
     hostIp: values["host-ip"],
     offload: !values["no-offload"],
+    busyPoll: values["busy-poll"],
   };
   const running = bringUp(parseStackFlags(flags));
   try {
