@@ -30,7 +30,6 @@ import {
   newLinkStats,
   type SegmentationRequest,
 } from "../stack/link/link.ts";
-import { setImmediate } from "node:timers";
 import { check, Errno, ErrnoError, lastErrno } from "./errno.ts";
 import {
   close as closeFd,

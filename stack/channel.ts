@@ -43,7 +43,8 @@ export class Channel<T> implements AsyncIterable<T> {
   #closed = false;
   #drops = 0;
   #receiver: (() => void) | undefined;
-  #senders: (() => void)[] = [];
+  /** Senders waiting for room; allocated when the first one waits (most channels never fill). */
+  #senders: (() => void)[] | undefined;
 
   /** Creates a channel holding at most `capacity` items. */
   constructor(capacity: number, name = "channel") {
@@ -81,7 +82,7 @@ export class Channel<T> implements AsyncIterable<T> {
   /** Queues `item`, waiting while the channel is full. Throws {@link ChannelClosedError} if closed. */
   async send(item: T): Promise<void> {
     while (!this.#closed && this.length >= this.capacity) {
-      await new Promise<void>((resolve) => this.#senders.push(resolve));
+      await new Promise<void>((resolve) => (this.#senders ??= []).push(resolve));
     }
     if (this.#closed) throw new ChannelClosedError(this.name);
     this.#items.push(item);
@@ -170,9 +171,9 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   #wakeSenders(): void {
-    if (this.#senders.length === 0) return;
     const senders = this.#senders;
-    this.#senders = [];
+    if (senders === undefined) return;
+    this.#senders = undefined;
     for (const wake of senders) wake();
   }
 }

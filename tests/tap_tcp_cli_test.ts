@@ -79,7 +79,7 @@ Deno.test("gonet tcp connect: stdin to the peer, exit 0 when it closes; 1 on ref
       ["tcp", "connect", "10.0.0.1", "9091"],
       pattern(4 << 20),
     );
-    assert.equal(reset.code, 1);
+    assert.equal(reset.code, 1, new TextDecoder().decode(reset.stderr));
     assert.match(
       new TextDecoder().decode(reset.stderr),
       /^gonet tcp connect: 10\.0\.0\.1:9091: .*reset/i,

@@ -60,6 +60,29 @@ Deno.test("tcp data: delayed ACK after 40 ms, immediate on the second full segme
   await probe.close();
 });
 
+Deno.test("tcp data: an idle connection runs no task; the next segment or write starts one", async () => {
+  const { probe, conn, iss } = await open();
+  await probe.settle();
+  assert.deepEqual(
+    [probe.layer.stats.activeConnections, probe.layer.stats.runningTasks],
+    [1, 0],
+    "established and idle",
+  );
+  // A segment starts the segment task, which ends once the segment went through the TCB.
+  await probe.send({ flags: ACK | PSH, seq: P + 1, ack: iss + 1, payload: bytes(10) });
+  assert.equal(probe.layer.stats.runningTasks, 0);
+  const buf = new Uint8Array(100);
+  assert.equal(await conn.read(buf), 10);
+  // A write starts the send task, which ends once the data is in the send buffer.
+  assert.equal(await conn.write(bytes(20)), 20);
+  await probe.settle();
+  assert.equal(probe.layer.stats.runningTasks, 0);
+  const sent = probe.pending();
+  assert.deepEqual(sent.at(-1)!.payload, bytes(20), "the write went out");
+  conn.close();
+  await probe.close();
+});
+
 Deno.test("tcp data: out-of-order data gets an immediate duplicate ACK with SACK blocks", async () => {
   const { probe, conn, iss } = await open({}, { mss: 1460, sackPermitted: true });
   await probe.send({ flags: ACK, seq: P + 201, ack: iss + 1, payload: bytes(100, 2) });

@@ -156,6 +156,8 @@ export interface ServerStats {
   counters: Record<string, number>;
   /** RSS, bytes. */
   rssBytes: number;
+  /** The JS engine's view (`Deno.memoryUsage()`): heap used and memory outside the heap. */
+  memory?: { heapUsed: number; heapTotal: number; external: number; rss: number };
   /** CPU seconds used so far. */
   cpuSeconds: number;
   /** gonet's own counters (gonet only). */

@@ -1,6 +1,7 @@
 /**
  * Experiment 5, memory per connection: RSS of the server process with N established idle
- * connections minus its RSS before, divided by N (/proc/self/status VmRSS, after a GC). For the
+ * connections minus its RSS before, divided by N (/proc/self/status VmRSS, after a memory-reducing
+ * GC: the state an idle process reaches by itself, see serve.ts). For the
  * kernel baseline this is only the user-space part: the kernel's socket memory is not in RSS.
  * @module
  */
@@ -25,10 +26,18 @@ export interface MemoryRow {
   bytesPerConn: number;
   /** RSS growth per connection over the second half of the connections. */
   marginalBytesPerConn: number;
+  /** JS heap in use, growth per connection over the second half (after a GC). */
+  marginalHeapBytesPerConn?: number;
+  /** Memory outside the JS heap that the engine tracks (ArrayBuffers), same. */
+  marginalExternalBytesPerConn?: number;
   /** Time to open them, ms. */
   openMs: number;
   /** First connect error. */
   error?: string;
+}
+
+function perConn(after: number | undefined, before: number | undefined, n: number) {
+  return after === undefined || before === undefined || n === 0 ? undefined : (after - before) / n;
 }
 
 /** Holds `n` more idle connections open; resolves once the server has accepted them. */
@@ -101,6 +110,16 @@ export async function runMemory(ctx: Context): Promise<MemoryRow[]> {
             marginalBytesPerConn: second.opened > 0
               ? (after.rssBytes - first.stats.rssBytes) / second.opened
               : NaN,
+            marginalHeapBytesPerConn: perConn(
+              after.memory?.heapUsed,
+              first.stats.memory?.heapUsed,
+              second.opened,
+            ),
+            marginalExternalBytesPerConn: perConn(
+              after.memory?.external,
+              first.stats.memory?.external,
+              second.opened,
+            ),
             openMs: first.wallMs + second.wallMs,
             error: first.error ?? second.error,
           } satisfies MemoryRow;
@@ -119,7 +138,9 @@ export async function runMemory(ctx: Context): Promise<MemoryRow[]> {
       `${what}: ${row.opened}/${row.requested} open, ${
         (row.bytesPerConn / 1024).toFixed(1)
       } KiB/conn, ` +
-        `marginal ${(row.marginalBytesPerConn / 1024).toFixed(1)} KiB/conn`,
+        `marginal ${(row.marginalBytesPerConn / 1024).toFixed(1)} KiB/conn (heap ${
+          ((row.marginalHeapBytesPerConn ?? NaN) / 1024).toFixed(1)
+        }, external ${((row.marginalExternalBytesPerConn ?? NaN) / 1024).toFixed(1)})`,
     );
     if (row.opened < row.requested || row.serverOpen < row.opened) {
       ctx.note(

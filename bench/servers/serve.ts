@@ -52,13 +52,22 @@ export async function serve(
             ok: true,
             counters,
             rssBytes: rssBytes(),
+            memory: Deno.memoryUsage(),
             cpuSeconds: cpuSeconds(),
             ...extra(),
           });
           break;
         case "gc":
-          // Only available with --v8-flags=--expose-gc; harmless otherwise.
-          (globalThis as { gc?: () => void }).gc?.();
+          // Only available with --v8-flags=--expose-gc; harmless otherwise. The last-resort
+          // flavour also compacts the heap and shrinks the young generation: what V8's memory
+          // reducer does by itself to a process left idle. Measured on the gonet server with
+          // 10,000 idle connections: 6.8 KiB/conn after 20 s idle with no forced GC, 6.7 with
+          // this GC; a plain gc() left half of the heap's pages empty (11.3 KiB/conn).
+          (globalThis as { gc?: (options?: unknown) => void }).gc?.({
+            type: "major",
+            execution: "sync",
+            flavor: "last-resort",
+          });
           await emit({ ok: true });
           break;
         case "clients":

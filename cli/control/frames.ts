@@ -12,6 +12,9 @@ import type { ConnReader } from "./conn_reader.ts";
 export const FrameType = { Data: 1, Eof: 2, Error: 3 } as const;
 
 const HEADER_BYTES = 5;
+/** How long {@link FramedStream.close} waits for the other side to close its end, ms. */
+const CLOSE_GRACE_MS = 5_000;
+
 /** Largest DATA payload sent in one frame. */
 export const MAX_FRAME_PAYLOAD = 64 * 1024;
 
@@ -44,6 +47,10 @@ export class FramedStream implements ByteStream {
   #writing: Promise<void> = Promise.resolve();
   #writeError: Error | undefined;
   #closed = false;
+  /** Set when nobody reads {@link readable} any more: frames are then read and dropped. */
+  #discarding = false;
+  /** Ends when the other side has closed the connection (or it failed). */
+  readonly #reading: Promise<void>;
 
   /** Wraps `conn`; `local` and `remote` describe the TCP connection at the far end. */
   constructor(conn: Deno.Conn, reader: ConnReader, local: string, remote: string) {
@@ -53,9 +60,14 @@ export class FramedStream implements ByteStream {
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     this.readable = new ReadableStream<Uint8Array>({
       start: (c) => controller = c,
-      cancel: () => reader.cancel(),
+      // Keep reading (and dropping) frames rather than closing the connection: closing a socket
+      // with unread bytes makes the kernel send a reset, which can destroy an ERROR frame we
+      // are still sending.
+      cancel: () => {
+        this.#discarding = true;
+      },
     });
-    this.#readFrames(reader, controller);
+    this.#reading = this.#readFrames(reader, controller);
   }
 
   /**
@@ -70,6 +82,7 @@ export class FramedStream implements ByteStream {
     const end = (error?: Error) => {
       if (!open) return;
       open = false;
+      if (this.#discarding) return;
       if (error) controller.error(error);
       else controller.close();
     };
@@ -77,10 +90,15 @@ export class FramedStream implements ByteStream {
       const header = await reader.readExactly(HEADER_BYTES);
       const length = header ? new DataView(header.buffer, header.byteOffset).getUint32(1) : 0;
       const payload = header && length > 0 ? await reader.readExactly(length) : new Uint8Array(0);
-      if (!header || !payload) return end();
+      if (!header || !payload) {
+        // Both ends always finish with EOF or ERROR: a connection that just ends lost its peer.
+        return end(
+          new Deno.errors.UnexpectedEof("the control connection ended in the middle of a stream"),
+        );
+      }
       switch (header[0]) {
         case FrameType.Data:
-          if (open) controller.enqueue(payload);
+          if (open && !this.#discarding) controller.enqueue(payload);
           break;
         case FrameType.Eof:
           end();
@@ -117,11 +135,23 @@ export class FramedStream implements ByteStream {
     return this.#flushed();
   }
 
-  /** Closes the control connection. */
+  /**
+   * Closes the control connection once every frame is written: half-closes it, lets the other
+   * side read to the end and close its own end (bounded by {@link CLOSE_GRACE_MS}), then closes.
+   */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#writing.finally(() => {
+    this.#writing.finally(async () => {
+      try {
+        await this.#conn.closeWrite();
+      } catch { /* the connection already failed */ }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.#reading,
+        new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS)),
+      ]);
+      clearTimeout(timer);
       try {
         this.#conn.close();
       } catch { /* already closed */ }

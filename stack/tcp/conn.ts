@@ -37,11 +37,8 @@ const READ_CHUNK = 16 * 1024;
  * ```
  */
 export class TcpConn implements AsyncDisposable, Disposable {
-  /** Our address and port. */
-  readonly localAddr: TcpAddr;
-  /** The peer's address and port. */
-  readonly remoteAddr: TcpAddr;
   #ep: Endpoint;
+  #localAddress: Ipv4Addr;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   #closed = false;
@@ -49,8 +46,20 @@ export class TcpConn implements AsyncDisposable, Disposable {
   /** Wraps an established endpoint (the layer creates these). */
   constructor(ep: Endpoint, localAddress: Ipv4Addr) {
     this.#ep = ep;
-    this.localAddr = tcpAddr(localAddress, ep.localPort);
-    this.remoteAddr = tcpAddr(ep.remoteAddress, ep.remotePort);
+    this.#localAddress = localAddress;
+  }
+
+  // The address objects are made when asked for: most servers never look, and with thousands
+  // of idle connections two objects and two strings each add up.
+
+  /** Our address and port. */
+  get localAddr(): TcpAddr {
+    return tcpAddr(this.#localAddress, this.#ep.localPort);
+  }
+
+  /** The peer's address and port. */
+  get remoteAddr(): TcpAddr {
+    return tcpAddr(this.#ep.remoteAddress, this.#ep.remotePort);
   }
 
   /**

@@ -4,6 +4,10 @@
  * TCB, and a send task that moves the user's writes into the send buffer as space frees up
  * (backpressure). After every step `flush` hands queued segments to the dealer, re-arms the one
  * shared timer and wakes user calls waiting for progress.
+ *
+ * Both tasks run while they have work and end when their channel is empty; the next item starts
+ * them again. An idle connection (the common case with thousands open) so keeps no suspended
+ * function, promise or closure alive: only its objects.
  * @module
  */
 
@@ -56,10 +60,14 @@ export class Endpoint {
   passive: boolean;
   #host: EndpointHost;
   #writes: Channel<WriteRequest> | undefined;
-  #waiters: (() => void)[] = [];
+  /** Calls waiting for the next {@link flush}; allocated when the first one waits. */
+  #waiters: (() => void)[] | undefined;
   #released = false;
   #userClosed = false;
-  #tasks: Promise<void>[] = [];
+  /** The segment task while it runs. */
+  #segmentTask: Promise<void> | undefined;
+  /** The send task while it runs. */
+  #sendTask: Promise<void> | undefined;
 
   /** Wraps `tcb`; call {@link start} once it is opened. */
   constructor(
@@ -88,16 +96,29 @@ export class Endpoint {
     return this.#released;
   }
 
-  /** Starts the segment task and the send task, and sends what the open queued. */
+  /** Sends what the open queued. The tasks start when there is work for them. */
   start(): void {
-    // The send task starts with the first write: an idle connection pays for one task, not two.
-    this.#tasks.push(this.#segmentTask());
     this.flush();
   }
 
-  /** Resolves when both tasks ended (after release). */
+  /** How many of its two tasks run now (0 when idle). */
+  get runningTasks(): number {
+    return (this.#segmentTask ? 1 : 0) + (this.#sendTask ? 1 : 0);
+  }
+
+  /** Resolves when neither task runs (after release, both have ended for good). */
   get done(): Promise<void> {
-    return Promise.all(this.#tasks).then(() => {});
+    return Promise.all([this.#segmentTask, this.#sendTask]).then(() => {});
+  }
+
+  /**
+   * Queues an arrived segment for the segment task, starting the task if it is not running.
+   * Returns false (the caller counts a drop) when the inbox is full or closed.
+   */
+  deliver(seg: InSegment): boolean {
+    if (!this.inbox.trySend(seg)) return false;
+    this.#segmentTask ??= this.#runSegments();
+    return true;
   }
 
   /** Runs an expired deadline through the TCB (called by the shared timer queue). */
@@ -125,58 +146,86 @@ export class Endpoint {
       this.#host.schedule(this, this.tcb.nextDeadline());
     }
     const waiters = this.#waiters;
-    this.#waiters = [];
+    if (waiters === undefined) return;
+    this.#waiters = undefined;
     for (const wake of waiters) wake();
   }
 
   /** Resolves at the next {@link flush}. */
   changed(): Promise<void> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
-  async #segmentTask(): Promise<void> {
-    for (let batch; (batch = await this.inbox.receiveBatch()) !== undefined;) {
+  /**
+   * The segment task: runs everything queued through the TCB, a batch per turn, and ends when the
+   * inbox is empty. It first yields, so it starts only after the dealer has queued the whole
+   * batch it is demultiplexing (the TCB then sees arrivals together and acknowledges once).
+   */
+  async #runSegments(): Promise<void> {
+    do {
+      await undefined;
+      const batch = this.inbox.drain();
       const now = this.#host.clock.now();
       for (let i = 0; i < batch.length; i++) {
         this.tcb.onSegment(batch[i], now, i < batch.length - 1);
         if (this.tcb.closed) break;
       }
       this.flush();
-      if (this.#released) break;
-    }
+    } while (this.inbox.length > 0 && !this.#released);
+    this.#segmentTask = undefined;
   }
 
-  /** The channel to the send task, starting the task on first use. */
+  /** The channel to the send task (created on first use); starts the task when it is not running. */
   #sendQueue(): Channel<WriteRequest> {
     if (!this.#writes) {
       this.#writes = new Channel<WriteRequest>(16, "tcp-writes");
       if (this.#released) this.#writes.close();
-      this.#tasks.push(this.#sendTask(this.#writes));
     }
     return this.#writes;
   }
 
-  async #sendTask(writes: Channel<WriteRequest>): Promise<void> {
-    for await (const req of writes) {
-      try {
-        if (req.kind === "fin") {
-          this.#checkWritable();
-          this.tcb.closeWrite(this.#host.clock.now());
-          this.flush();
-          req.resolve(0);
-          continue;
-        }
-        let offset = 0;
-        while (offset < req.data.length) {
-          this.#checkWritable();
-          offset += this.tcb.write(req.data.subarray(offset), this.#host.clock.now());
-          this.flush();
-          if (offset < req.data.length) await this.changed();
-        }
-        req.resolve(req.data.length);
-      } catch (error) {
-        req.reject(error as Error);
+  /**
+   * Queues a write request (waiting while 16 are queued) and makes sure the send task runs. The
+   * task is started after the request is in: a task that just found the queue empty has ended.
+   */
+  #queueWrite(req: WriteRequest): Promise<void> {
+    const writes = this.#sendQueue();
+    return writes.send(req).then(() => {
+      this.#sendTask ??= this.#runWrites(writes);
+    });
+  }
+
+  /**
+   * The send task: moves queued writes into the send buffer, waiting for room (backpressure),
+   * and ends when no write is queued.
+   */
+  async #runWrites(writes: Channel<WriteRequest>): Promise<void> {
+    while (writes.length > 0) {
+      for (const req of writes.drain()) await this.#serveWrite(req);
+    }
+    this.#sendTask = undefined;
+  }
+
+  /** Serves one write request; settles its promise. */
+  async #serveWrite(req: WriteRequest): Promise<void> {
+    try {
+      if (req.kind === "fin") {
+        this.#checkWritable();
+        this.tcb.closeWrite(this.#host.clock.now());
+        this.flush();
+        req.resolve(0);
+        return;
       }
+      let offset = 0;
+      while (offset < req.data.length) {
+        this.#checkWritable();
+        offset += this.tcb.write(req.data.subarray(offset), this.#host.clock.now());
+        this.flush();
+        if (offset < req.data.length) await this.changed();
+      }
+      req.resolve(req.data.length);
+    } catch (error) {
+      req.reject(error as Error);
     }
   }
 
@@ -224,7 +273,7 @@ export class Endpoint {
     // like Deno's `write`, the caller must not modify `p` until then.
     const data = p;
     return new Promise<number>((resolve, reject) => {
-      this.#sendQueue().send({ kind: "data", data, resolve, reject }).catch(() => {
+      this.#queueWrite({ kind: "data", data, resolve, reject }).catch(() => {
         reject(this.#closedOrFailed());
       });
     });
@@ -234,7 +283,7 @@ export class Endpoint {
   async closeWrite(): Promise<void> {
     if (this.#userClosed) throw closedError("connection");
     await new Promise<number>((resolve, reject) => {
-      this.#sendQueue().send({ kind: "fin", resolve, reject }).catch(() => {
+      this.#queueWrite({ kind: "fin", resolve, reject }).catch(() => {
         reject(this.#closedOrFailed());
       });
     });

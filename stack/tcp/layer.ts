@@ -67,6 +67,11 @@ export interface TcpStats extends TcbCounters {
   passiveOpens: number;
   /** Connections currently in the table (any state but CLOSED). */
   activeConnections: number;
+  /**
+   * Per-connection tasks running now (segment and send tasks). A connection's tasks run while it
+   * has work and end when it is idle, so this stays near 0 with thousands of idle connections.
+   */
+  runningTasks: number;
   /** ICMP errors received for our segments. */
   icmpErrors: number;
   /** SYN-ACKs sent with a SYN cookie. */
@@ -148,8 +153,15 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
       ...this.#counters,
       ...this.#stats,
       activeConnections: this.#conns.size,
+      runningTasks: this.#runningTasks(),
       drops: { ...this.#drops },
     };
+  }
+
+  #runningTasks(): number {
+    let n = 0;
+    for (const ep of this.#conns.values()) n += ep.runningTasks;
+    return n;
   }
 
   /** The state of the connection with this 4-tuple, for tests and diagnostics. */
@@ -316,7 +328,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
         ep.tcb.abort(this.clock.now());
         ep.flush();
       } else {
-        if (!ep.inbox.trySend(seg)) this.#drop("connection-inbox-full");
+        if (!ep.deliver(seg)) this.#drop("connection-inbox-full");
         return;
       }
     }
