@@ -43,7 +43,7 @@ const DEFAULTS = {
   faults: {},
   seed: 1,
   offload: true,
-  busyPollMicros: 0,
+  busyPollMicros: 50,
   limits: {},
   tapQueueFrames: 10_000,
 };

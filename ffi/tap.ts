@@ -300,7 +300,10 @@ class Tap implements TapDevice {
           await nextTurn();
           if (this.#closed) return;
           let frames = this.#drain();
-          const sliceEnd = performance.now() + BUSY_POLL_SLICE_MS;
+          const sliceEnd = Math.min(
+            performance.now() + BUSY_POLL_SLICE_MS,
+            lastFrameAt + this.#busyPollMs,
+          );
           while (frames.length === 0 && performance.now() < sliceEnd) frames = this.#drain();
           if (frames.length > 0) {
             this.stats.rxBusyPolls++;

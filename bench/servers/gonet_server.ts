@@ -20,10 +20,11 @@ if (import.meta.main) {
       ip: { type: "string", default: "10.0.0.2/24" },
       "host-ip": { type: "string", default: "10.0.0.1/24" },
       "no-offload": { type: "boolean", default: false },
-      "busy-poll": { type: "string", default: "0" },
+      "busy-poll": { type: "string" },
     },
   });
-  // Offloads are on by default, as in `gonet up`; `--no-offload` measures the plain TAP.
+  // Offloads and a short busy poll are on by default, as in `gonet up`; `--no-offload` measures
+  // the plain TAP, `--busy-poll N` another polling window.
   const flags: StackFlagValues = {
     tap: values.tap,
     ip: values.ip,
