@@ -13,10 +13,12 @@
  * - `close()` wakes the pending poll through an eventfd and waits for it before closing the TAP
  *   fd, so the poll thread never sees a closed (or reused) fd number.
  *
- * - Offloads (`offload: true`): `IFF_VNET_HDR` plus TUNSETOFFLOAD(CSUM|TSO4|TSO6). Every frame then
- *   carries a 10-byte `struct virtio_net_hdr` in front. On receive the kernel may hand over TCP
- *   super-frames of up to 64 KB and leaves checksums it would have offloaded unfinished
- *   (NEEDS_CSUM); the header is stripped and such frames are marked `verified` in the batch. On
+ * - Offloads (`offload: true`): `IFF_VNET_HDR` plus TUNSETOFFLOAD(CSUM|TSO4|TSO6|USO4|USO6), or
+ *   without USO on kernels before 6.2. Every frame then carries a 10-byte `struct virtio_net_hdr`
+ *   in front. On receive the kernel may hand over TCP super-frames of up to 64 KB and leaves
+ *   checksums it would have offloaded unfinished (NEEDS_CSUM); the header is stripped and such
+ *   frames are marked `verified` in the batch. A UDP super-frame (a kernel sender's `UDP_SEGMENT`)
+ *   is split into its datagrams here, as a NIC would before the wire (`stack/link/uso.ts`). On
  *   send, plain frames get a zeroed header; {@link TapDevice.writeSegmented} sends a TCP
  *   super-frame with GSO fields so the kernel segments it (one syscall per 64 KB, not per 1.5 KB).
  *   When the kernel refuses, the device falls back to plain frames.
@@ -51,6 +53,7 @@ import {
   read,
   write,
 } from "./libc.ts";
+import { MAX_UDP_SEGMENTS, segmentUdpFrame } from "../stack/link/uso.ts";
 import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
 
 /** `TUNSETIFF = _IOW('T', 202, int)`: attach the fd to a new or existing tun/tap device. */
@@ -69,6 +72,8 @@ export const TUNSETVNETHDRSZ = 0x400454d8;
 const TUN_F_CSUM = 0x01;
 const TUN_F_TSO4 = 0x02;
 const TUN_F_TSO6 = 0x04;
+const TUN_F_USO4 = 0x20;
+const TUN_F_USO6 = 0x40;
 /** Size of `struct virtio_net_hdr` (no `num_buffers`). */
 export const VNET_HDR_BYTES = 10;
 /** virtio_net_hdr flags: checksum left to the reader (NEEDS_CSUM) or already checked (DATA_VALID). */
@@ -76,6 +81,7 @@ const VNET_F_NEEDS_CSUM = 1;
 const VNET_F_DATA_VALID = 2;
 /** virtio_net_hdr gso_type for TCP over IPv4. */
 const VNET_GSO_TCPV4 = 1;
+const VNET_GSO_UDP_L4 = 5;
 /** Largest frame the kernel hands over with TSO: a 64 KB IP datagram plus Ethernet and a tag. */
 const MAX_OFFLOAD_FRAME = 65535 + 18;
 
@@ -131,6 +137,8 @@ export interface TapStats extends LinkStats {
   rxDrops: number;
   /** Poll wakeups; `rxFrames / rxWakeups` is the mean batch size. */
   rxWakeups: number;
+  /** UDP GSO super-frames split into datagrams (USO, see `stack/link/uso.ts`). */
+  rxUdpSuperFrames: number;
   /** Batches found by busy polling (see {@link TapOptions.busyPollMicros}) instead of a wakeup. */
   rxBusyPolls: number;
 }
@@ -215,13 +223,22 @@ function enableOffloads(fd: number): boolean {
   const size = new Uint8Array(4);
   new DataView(size.buffer).setInt32(0, VNET_HDR_BYTES, true);
   check(ioctl(fd, TUNSETVNETHDRSZ, size), "TUNSETVNETHDRSZ");
-  return ioctlValue(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) === 0;
+  // USO (Linux 6.2+) first; without it the kernel segments UDP GSO sends before the TAP.
+  const tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  return ioctlValue(fd, TUNSETOFFLOAD, tcp | TUN_F_USO4 | TUN_F_USO6) === 0 ||
+    ioctlValue(fd, TUNSETOFFLOAD, tcp) === 0;
 }
 
 class Tap implements TapDevice {
   readonly name: string;
   readonly mtu: number;
-  readonly stats: TapStats = { ...newLinkStats(), rxDrops: 0, rxWakeups: 0, rxBusyPolls: 0 };
+  readonly stats: TapStats = {
+    ...newLinkStats(),
+    rxDrops: 0,
+    rxWakeups: 0,
+    rxBusyPolls: 0,
+    rxUdpSuperFrames: 0,
+  };
   readonly offload: boolean;
   readonly maxSegmentedFrameBytes: number;
   readonly #fd: number;
@@ -359,17 +376,35 @@ class Tap implements TapDevice {
         continue;
       }
       frames ??= [];
-      if (header > 0) {
-        verified ??= new Uint8Array(this.#maxBatch);
-        verified[count] = (this.#arena[start] & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0
-          ? 1
-          : 0;
-      }
-      frames.push(this.#arena.subarray(start + header, start + n));
-      count++;
+      // #advance may move to a new arena: keep this one for the vnet header's fields.
+      const arena = this.#arena;
+      const frame = arena.subarray(start + header, start + n);
       this.stats.rxFrames++;
       this.stats.rxBytes += n - header;
       this.#advance(n);
+      if (header > 0 && arena[start + 1] === VNET_GSO_UDP_L4) {
+        // One frame carrying many UDP datagrams (USO): hand them over one by one, each with a
+        // complete checksum, so the batch may grow past maxBatch by one super-frame's worth.
+        const gsoSize = arena[start + 4] | (arena[start + 5] << 8);
+        const datagrams = segmentUdpFrame(frame, gsoSize);
+        if (datagrams === undefined) {
+          this.stats.rxDrops++;
+          continue;
+        }
+        this.stats.rxUdpSuperFrames++;
+        verified ??= new Uint8Array(this.#maxBatch + MAX_UDP_SEGMENTS);
+        for (const datagram of datagrams) {
+          verified[count++] = 1;
+          frames.push(datagram);
+        }
+        continue;
+      }
+      if (header > 0) {
+        verified ??= new Uint8Array(this.#maxBatch + MAX_UDP_SEGMENTS);
+        verified[count] = (arena[start] & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0 ? 1 : 0;
+      }
+      frames.push(frame);
+      count++;
     }
     if (frames === undefined) return NO_FRAMES;
     if (verified !== undefined) frames.verified = verified;

@@ -210,3 +210,39 @@ Deno.test("gonet udp listen and gonet udp send end to end, with exit codes", asy
     await up.stop();
   }
 });
+
+Deno.test("a kernel sender's UDP_SEGMENT send arrives as its datagrams, one super-frame with USO", async () => {
+  for (const offload of [true, false]) {
+    await using ns = await createTestNamespace();
+    const running = startStackIn(ns, { offload });
+    try {
+      const socket = running.stack.listenDatagram({ port: 9100 });
+      // 10 datagrams of 1000 bytes and one of 500, in one send (Deno has no UDP_SEGMENT).
+      const sender = await ns.run([
+        "python3",
+        "-c",
+        [
+          "import socket",
+          "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+          "s.setsockopt(17, 103, 1000)  # SOL_UDP, UDP_SEGMENT",
+          "s.sendto(bytes(i % 251 for i in range(10500)), ('10.0.0.2', 9100))",
+        ].join("\n"),
+      ]);
+      assert.equal(sender.code, 0, sender.stderr);
+      const received: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        const [data] = await socket.receive();
+        received.push(data.length);
+        const expected = Uint8Array.from({ length: data.length }, (_, j) => (i * 1000 + j) % 251);
+        assert.deepEqual(data, expected, `datagram ${i}, offload ${offload}`);
+      }
+      assert.deepEqual(received, [...Array(10).fill(1000), 500]);
+      const link = running.stack.stats().link as { rxUdpSuperFrames?: number };
+      // With USO the kernel hands the whole send over as one frame; without, it segments first.
+      assert.equal(link.rxUdpSuperFrames, offload ? 1 : 0, `offload ${offload}`);
+      socket.close();
+    } finally {
+      await running.close();
+    }
+  }
+});
