@@ -200,14 +200,24 @@ export function renderMarkdown(results: Results): string {
   if (e.memory?.length) {
     out.push("", "## 5. Memory per established idle connection", "");
     out.push(
-      "RSS delta of the server process (after a GC). bytes/conn: the whole delta over all " +
+      "RSS delta of the server process, after a memory-reducing GC (the state V8's memory " +
+        "reducer brings an idle process to by itself). bytes/conn: the whole delta over all " +
         "connections; marginal: the growth over the second half, per connection, free of " +
         "one-time growth. The kernel row counts only user-space memory: the kernel's own socket " +
-        "memory is not in a process's RSS.",
+        "memory is not in a process's RSS. heap and external: the JS engine's share of the " +
+        "marginal growth (objects, and ArrayBuffer memory outside the heap).",
       "",
     );
     out.push(table(
-      ["stack", "open", "RSS before MiB", "RSS after MiB", "bytes/conn", "marginal bytes/conn"],
+      [
+        "stack",
+        "open",
+        "RSS before MiB",
+        "RSS after MiB",
+        "bytes/conn",
+        "marginal bytes/conn",
+        "heap / external B/conn",
+      ],
       paired(e.memory, () => "").map(({ row, base }) => [
         row.stack,
         `${row.opened}/${row.requested}`,
@@ -215,6 +225,9 @@ export function renderMarkdown(results: Results): string {
         fmt(row.rssAfterBytes / 2 ** 20, 1),
         withRatio(row.bytesPerConn, base?.bytesPerConn, 0),
         withRatio(row.marginalBytesPerConn, base?.marginalBytesPerConn, 0),
+        `${fmt(row.marginalHeapBytesPerConn ?? NaN, 0)} / ${
+          fmt(row.marginalExternalBytesPerConn ?? NaN, 0)
+        }`,
       ]),
     ));
   }
