@@ -19,14 +19,18 @@ Deno.test("checksum: odd lengths pad the last byte with zero (RFC 1071 §4.1)", 
   assert.equal(internetChecksum(Uint8Array.of(0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6)), 0x2304);
 });
 
-Deno.test("checksum: every tail length of the word loop agrees with a plain 16-bit sum", () => {
-  const data = Uint8Array.from({ length: 41 }, (_, i) => (i * 37 + 11) & 0xff);
-  for (let length = 0; length <= data.length; length++) {
-    let reference = 0;
-    for (let i = 0; i < length; i += 2) {
-      reference += (data[i] << 8) | (i + 1 < length ? data[i + 1] : 0);
+Deno.test("checksum: every length and byte offset agrees with a plain 16-bit sum", () => {
+  // Lengths on both sides of the switch to 32-bit loads, at every offset within a word.
+  const data = Uint8Array.from({ length: 200 }, (_, i) => (i * 37 + 11) & 0xff);
+  for (let offset = 0; offset < 4; offset++) {
+    for (let length = 0; length + offset <= data.length; length++) {
+      const bytes = data.subarray(offset, offset + length);
+      let reference = 0;
+      for (let i = 0; i < length; i += 2) {
+        reference += (bytes[i] << 8) | (i + 1 < length ? bytes[i + 1] : 0);
+      }
+      assert.equal(sumWords(bytes), reference, `offset ${offset} length ${length}`);
     }
-    assert.equal(sumWords(data.subarray(0, length)), reference, `length ${length}`);
   }
 });
 
