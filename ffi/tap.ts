@@ -135,7 +135,7 @@ export interface TapOptions {
 export interface TapStats extends LinkStats {
   /** Frames read but dropped because they were longer than MTU + 18 bytes (truncated). */
   rxDrops: number;
-  /** Poll wakeups; `rxFrames / rxWakeups` is the mean batch size. */
+  /** Poll wakeups; `rxFrames / (rxWakeups + rxBusyPolls)` is the mean batch size. */
   rxWakeups: number;
   /** UDP GSO super-frames split into datagrams (USO, see `stack/link/uso.ts`). */
   rxUdpSuperFrames: number;

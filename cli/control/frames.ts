@@ -37,6 +37,21 @@ export function errorFromJson(json: { name: string; message: string }): Error {
   return error;
 }
 
+/** The error an ERROR frame carries; a payload that is not `{ name, message }` is itself one. */
+function errorFromFrame(payload: Uint8Array): Error {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(payload));
+  } catch {
+    json = undefined;
+  }
+  const { name, message } = (json ?? {}) as { name?: unknown; message?: unknown };
+  if (typeof name !== "string" || typeof message !== "string") {
+    return new Deno.errors.InvalidData("Malformed ERROR frame");
+  }
+  return errorFromJson({ name, message });
+}
+
 /** A {@link ByteStream} carried in frames over `conn`, whose first bytes `reader` already read. */
 export class FramedStream implements ByteStream {
   readonly local: string;
@@ -104,7 +119,7 @@ export class FramedStream implements ByteStream {
           end();
           break;
         case FrameType.Error: {
-          const error = errorFromJson(JSON.parse(new TextDecoder().decode(payload)));
+          const error = errorFromFrame(payload);
           this.#writeError ??= error;
           return end(error);
         }
@@ -137,25 +152,30 @@ export class FramedStream implements ByteStream {
 
   /**
    * Closes the control connection once every frame is written: half-closes it, lets the other
-   * side read to the end and close its own end (bounded by {@link CLOSE_GRACE_MS}), then closes.
+   * side read to the end and close its own end, then closes. The whole goodbye is bounded by
+   * {@link CLOSE_GRACE_MS}, also when the other side stopped reading our frames.
    */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#writing.finally(async () => {
+    void this.#closeGracefully();
+  }
+
+  async #closeGracefully(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS));
+    try {
+      await Promise.race([this.#writing, grace]);
       try {
         await this.#conn.closeWrite();
       } catch { /* the connection already failed */ }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([
-        this.#reading,
-        new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_GRACE_MS)),
-      ]);
+      await Promise.race([this.#reading, grace]);
+    } finally {
       clearTimeout(timer);
       try {
         this.#conn.close();
       } catch { /* already closed */ }
-    });
+    }
   }
 
   #send(frame: Uint8Array): void {

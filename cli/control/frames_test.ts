@@ -53,6 +53,15 @@ Deno.test("frames: an ERROR frame fails the stream with the Deno error class it 
   await assert.rejects(readAllText(stream.readable), Deno.errors.ConnectionReset);
 });
 
+Deno.test("frames: a malformed ERROR frame fails the stream with InvalidData, nothing thrown", async () => {
+  for (const payload of ["not json", "null", '{"name":1}']) {
+    await using pair = await connectedPair();
+    const stream = framed(pair.a);
+    await pair.b.write(encodeFrame(FrameType.Error, new TextEncoder().encode(payload)));
+    await assert.rejects(readAllText(stream.readable), Deno.errors.InvalidData, payload);
+  }
+});
+
 Deno.test("frames: a connection that ends without EOF or ERROR is an error, not a clean end", async () => {
   await using pair = await connectedPair();
   const stream = framed(pair.a);

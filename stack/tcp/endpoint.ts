@@ -106,11 +106,6 @@ export class Endpoint {
     return (this.#segmentTask ? 1 : 0) + (this.#sendTask ? 1 : 0);
   }
 
-  /** Resolves when neither task runs (after release, both have ended for good). */
-  get done(): Promise<void> {
-    return Promise.all([this.#segmentTask, this.#sendTask]).then(() => {});
-  }
-
   /**
    * Queues an arrived segment for the segment task, starting the task if it is not running.
    * Returns false (the caller counts a drop) when the inbox is full or closed.
@@ -162,17 +157,21 @@ export class Endpoint {
    * batch it is demultiplexing (the TCB then sees arrivals together and acknowledges once).
    */
   async #runSegments(): Promise<void> {
-    do {
-      await undefined;
-      const batch = this.inbox.drain();
-      const now = this.#host.clock.now();
-      for (let i = 0; i < batch.length; i++) {
-        this.tcb.onSegment(batch[i], now, i < batch.length - 1);
-        if (this.tcb.closed) break;
-      }
-      this.flush();
-    } while (this.inbox.length > 0 && !this.#released);
-    this.#segmentTask = undefined;
+    try {
+      do {
+        await undefined;
+        const batch = this.inbox.drain();
+        const now = this.#host.clock.now();
+        for (let i = 0; i < batch.length; i++) {
+          this.tcb.onSegment(batch[i], now, i < batch.length - 1);
+          if (this.tcb.closed) break;
+        }
+        this.flush();
+      } while (this.inbox.length > 0 && !this.#released);
+    } finally {
+      // Also after a throw: the next segment must find no task and start one.
+      this.#segmentTask = undefined;
+    }
   }
 
   /** The channel to the send task (created on first use); starts the task when it is not running. */
@@ -200,10 +199,15 @@ export class Endpoint {
    * and ends when no write is queued.
    */
   async #runWrites(writes: Channel<WriteRequest>): Promise<void> {
-    while (writes.length > 0) {
-      for (const req of writes.drain()) await this.#serveWrite(req);
+    try {
+      // Never finish synchronously: the caller's `??=` would then store a task that has ended.
+      await undefined;
+      while (writes.length > 0) {
+        for (const req of writes.drain()) await this.#serveWrite(req);
+      }
+    } finally {
+      this.#sendTask = undefined;
     }
-    this.#sendTask = undefined;
   }
 
   /** Serves one write request; settles its promise. */
