@@ -84,6 +84,29 @@ async function setUpBusyPollGonet(namespaces: Namespaces): Promise<Side> {
   };
 }
 
+const REFLECTOR = new URL("./servers/reflector.ts", import.meta.url).pathname;
+
+/**
+ * The floor of experiment 1: a minimal echo responder on the same TAP code, with no stack behind
+ * it, sleeping (namespace G4) and busy-polling (G5). Measured by experiment 1 only.
+ */
+async function setUpReflectors(namespaces: Namespaces): Promise<Side[]> {
+  const sides: Side[] = [];
+  for (const [suffix, busyPollMicros] of [["g4", 0], ["g5", BUSY_POLL_MICROS]] as const) {
+    const ns = await namespaces.create(suffix);
+    const label = busyPollMicros > 0 ? "reflector busy-poll" : "reflector";
+    await startServer(ns, REFLECTOR, label, ["--busy-poll", String(busyPollMicros)]);
+    sides.push({
+      stack: label,
+      clientNs: ns,
+      serverIp: "10.0.0.2",
+      clientIp: "10.0.0.1",
+      busyPollMicros,
+    });
+  }
+  return sides;
+}
+
 /**
  * A second gonet server without TAP offloads, in its own namespace G2, for experiment 3's
  * with/without comparison.
@@ -212,7 +235,7 @@ async function main(): Promise<number> {
       : [];
     const latencyOnlySides = plan.experiments.includes(1) && plan.mode !== "smoke" &&
         sides.some((s) => s.stack === "gonet")
-      ? [await setUpBusyPollGonet(namespaces)]
+      ? [await setUpBusyPollGonet(namespaces), ...await setUpReflectors(namespaces)]
       : [];
     results.sides = [...sides, ...latencyOnlySides, ...bulkOnlySides].map((s) => ({
       stack: s.stack + (s.offloads === "without offloads" ? " (no offloads)" : ""),

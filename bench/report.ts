@@ -118,7 +118,12 @@ export function renderMarkdown(results: Results): string {
         (e.latency.some((r) => r.stack === "gonet busy-poll")
           ? " gonet busy-poll: a second gonet server started with `--busy-poll 300000`: it " +
             "checks the TAP between event-loop turns instead of sleeping for up to 0.3 s after " +
-            "each frame (one CPU kept busy)."
+            "each frame (one CPU kept busy); measured up to C=100."
+          : "") +
+        (e.latency.some((r) => r.stack.startsWith("reflector"))
+          ? " reflector / reflector busy-poll: the floor, a minimal responder on the same TAP " +
+            "code that rewrites each echo request into its reply in place, with no stack behind " +
+            "it (`bench/servers/reflector.ts`), sleeping and busy-polling; measured up to C=100."
           : ""),
       "",
     );
