@@ -108,7 +108,8 @@ export function renderMarkdown(results: Results): string {
   if (e.latency?.length) {
     out.push("", "## 1. Latency vs load (concurrent kernel `ping` processes)", "");
     out.push(
-      `Each process: ${results.plan.pingCount} requests, ${results.plan.pingInterval} s apart. ` +
+      `Each process: ${results.plan.pingCount} requests (${results.plan.pingCountAlone} at C=1), ` +
+        `${results.plan.pingInterval} s apart. ` +
         (results.pingSockets === "raw"
           ? "ping used raw ICMP sockets (`--raw-ping`): every echo reply is copied to every " +
             "pinger's socket, so at high C the cost of a reply grows with C."

@@ -34,6 +34,8 @@ export interface Plan {
   pingConcurrency: number[];
   /** Exp. 1: echo requests per ping process. */
   pingCount: number;
+  /** Exp. 1: echo requests of the lone pinger (C=1), whose mean ten samples make too noisy. */
+  pingCountAlone: number;
   /** Exp. 1: seconds between requests of one process. */
   pingInterval: number;
   /** Exp. 1: ICMP payload sizes. */
@@ -73,6 +75,7 @@ export function planFor(mode: Plan["mode"]): Plan {
       experiments: [1],
       pingConcurrency: [1],
       pingCount: 3,
+      pingCountAlone: 3,
       pingSizes: [56],
     };
   }
@@ -82,6 +85,7 @@ export function planFor(mode: Plan["mode"]): Plan {
     experiments: [1, 2, 3, 4, 5, 6],
     pingConcurrency: quick ? [1, 10, 100, 300, 1000] : [1, 10, 100, 300, 600, 1000],
     pingCount: 10,
+    pingCountAlone: quick ? 10 : 40,
     pingInterval: 0.2,
     pingSizes: [56, 1472],
     connCounts: [1, 10, 50, 100],

@@ -79,7 +79,8 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
       for (const side of sides) {
         // The extra sides (busy polling, the floor) answer a question about low load only.
         if (extra.has(side) && concurrency > EXTRA_SIDES_MAX_CONCURRENCY) continue;
-        const budgetMs = (plan.pingCount * plan.pingInterval + 12) * 1000 + concurrency * 20;
+        const count = concurrency === 1 ? plan.pingCountAlone : plan.pingCount;
+        const budgetMs = (count * plan.pingInterval + 12) * 1000 + concurrency * 20;
         const before = await attempt(ctx, "exp1 stats", () => serverStats(side));
         const dropsBefore = await linkDrops(side);
         const r = await attempt(
@@ -89,7 +90,7 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
             pings(side, {
               target: side.serverIp,
               concurrency,
-              count: plan.pingCount,
+              count,
               interval: plan.pingInterval,
               size: payload,
             }, budgetMs),
