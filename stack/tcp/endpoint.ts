@@ -174,7 +174,7 @@ export class Endpoint {
     }
   }
 
-  /** The channel to the send task (created on first use); starts the task when it is not running. */
+  /** The channel to the send task, created on first use. */
   #sendQueue(): Channel<WriteRequest> {
     if (!this.#writes) {
       this.#writes = new Channel<WriteRequest>(16, "tcp-writes");
