@@ -259,6 +259,8 @@ class Tap implements TapDevice {
   readonly #pollFds = new Uint8Array(2 * POLLFD_BYTES);
   readonly #pollView = new DataView(this.#pollFds.buffer);
   #arena: Uint8Array;
+  /** Checksum flags of the batch being read, copied out per batch (see {@link #drain}). */
+  readonly #verifiedScratch: Uint8Array;
   #offset = 0;
   /** Where the next read lands: the arena from {@link #offset}, {@link #readBytes} long. */
   #readView: Uint8Array;
@@ -293,6 +295,7 @@ class Tap implements TapDevice {
     this.#arenaBytes = Math.max(offload ? 4 * ARENA_BYTES : ARENA_BYTES, 4 * this.#readBytes);
     this.#arena = new Uint8Array(this.#arenaBytes);
     this.#readView = this.#arena.subarray(0, this.#readBytes);
+    this.#verifiedScratch = new Uint8Array(maxBatch + MAX_UDP_SEGMENTS);
     this.#pollView.setInt32(0, fd, true);
     this.#pollView.setInt16(4, POLLIN, true);
     this.#pollView.setInt32(POLLFD_BYTES, wakeFd, true);
@@ -356,7 +359,7 @@ class Tap implements TapDevice {
    */
   #drain(): FrameBatch {
     let frames: FrameBatch | undefined;
-    let verified: Uint8Array | undefined;
+    const verified = this.#verifiedScratch;
     const header = this.#headerBytes;
     let count = 0;
     while (count < this.#maxBatch) {
@@ -392,7 +395,6 @@ class Tap implements TapDevice {
           continue;
         }
         this.stats.rxUdpSuperFrames++;
-        verified ??= new Uint8Array(this.#maxBatch + MAX_UDP_SEGMENTS);
         for (const datagram of datagrams) {
           verified[count++] = 1;
           frames.push(datagram);
@@ -400,14 +402,14 @@ class Tap implements TapDevice {
         continue;
       }
       if (header > 0) {
-        verified ??= new Uint8Array(this.#maxBatch + MAX_UDP_SEGMENTS);
         verified[count] = (arena[start] & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0 ? 1 : 0;
       }
       frames.push(frame);
       count++;
     }
     if (frames === undefined) return NO_FRAMES;
-    if (verified !== undefined) frames.verified = verified;
+    // The batch gets its own copy of just its flags: small, and on the JS heap for small batches.
+    if (header > 0) frames.verified = verified.slice(0, count);
     return frames;
   }
 
