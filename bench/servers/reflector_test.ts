@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
 import { answerArp, answerEcho } from "./reflector.ts";
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return Uint8Array.from(
-    { length: clean.length / 2 },
-    (_, i) => parseInt(clean.slice(2 * i, 2 * i + 2), 16),
-  );
-}
+import { hex } from "../../tests/helpers/bytes.ts";
 
 const ADDRESS = 0x0a000002; // 10.0.0.2
 const KERNEL_MAC = "6abce75dc2e1";

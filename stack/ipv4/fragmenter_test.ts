@@ -5,14 +5,7 @@ import { emitIpv4Header, parseIpv4 } from "../wire/ipv4.ts";
 import { fragmentIpv4, MIN_FRAGMENTABLE_MTU } from "./fragmenter.ts";
 import { Reassembly } from "./reassembly.ts";
 import { Ipv4Packet } from "../wire/ipv4.ts";
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return Uint8Array.from(
-    { length: clean.length / 2 },
-    (_, i) => parseInt(clean.slice(2 * i, 2 * i + 2), 16),
-  );
-}
+import { hex } from "../../tests/helpers/bytes.ts";
 
 function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

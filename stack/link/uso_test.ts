@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { MAX_UDP_SEGMENTS, segmentUdpFrame } from "./uso.ts";
-
-const hex = (text: string) => Uint8Array.from(text.match(/../g)!.map((b) => parseInt(b, 16)));
+import { hex } from "../../tests/helpers/bytes.ts";
 
 /**
  * Captured from a TAP with IFF_VNET_HDR and TUNSETOFFLOAD(CSUM|TSO4|TSO6|USO4|USO6) on Linux 6.18:

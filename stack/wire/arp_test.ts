@@ -7,14 +7,7 @@ import {
   emitArp,
   parseArp,
 } from "./arp.ts";
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return Uint8Array.from(
-    { length: clean.length / 2 },
-    (_, i) => parseInt(clean.slice(2 * i, 2 * i + 2), 16),
-  );
-}
+import { hex } from "../../tests/helpers/bytes.ts";
 
 // Captured on a Linux veth pair: 10.200.0.1 (52:54:00:12:34:56) asks who has 10.200.0.2, and
 // 52:54:00:ab:cd:ef answers. Ethernet headers removed.

@@ -6,14 +6,7 @@ import {
   EtherType,
   parseEthernet,
 } from "./ethernet.ts";
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return Uint8Array.from(
-    { length: clean.length / 2 },
-    (_, i) => parseInt(clean.slice(2 * i, 2 * i + 2), 16),
-  );
-}
+import { hex } from "../../tests/helpers/bytes.ts";
 
 // A real ARP request captured on a Linux veth (52:54:00:12:34:56, 10.200.0.1, asking for
 // 10.200.0.2). Linux hands the unpadded 42-byte frame to packet sockets on the sending side.

@@ -10,14 +10,7 @@ import {
   parseIcmp,
   quoteForIcmpError,
 } from "./icmp.ts";
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return Uint8Array.from(
-    { length: clean.length / 2 },
-    (_, i) => parseInt(clean.slice(2 * i, 2 * i + 2), 16),
-  );
-}
+import { hex } from "../../tests/helpers/bytes.ts";
 
 // 16 bytes of struct timeval, then the `-p 0102` pattern, as Linux `ping` sends them.
 const ECHO_DATA = hex(`024d076b00000000 3970090000000000 ${"0102".repeat(20)}`);

@@ -10,14 +10,10 @@ import {
   TcpSegment,
   tcpSegmentLength,
 } from "./tcp.ts";
+import { hex } from "../../tests/helpers/bytes.ts";
 
 const A = 0x0a000001; // 10.0.0.1
 const B = 0x0a000002; // 10.0.0.2
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return new Uint8Array(clean.match(/../g)!.map((b) => parseInt(b, 16)));
-}
 
 // A SYN as Linux sends it, 10.0.0.1:41160 -> 10.0.0.2:80: MSS 1460, SACK-permitted,
 // timestamps (TSval 0x001d4f3c), NOP, window scale 7. The checksum 0x97a8 was computed

@@ -1,13 +1,6 @@
 import assert from "node:assert/strict";
 import { emitUdp, emitUdpHeader, parseUdp, UDP_HEADER_BYTES, UdpDatagram } from "./udp.ts";
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  return Uint8Array.from(
-    { length: clean.length / 2 },
-    (_, i) => parseInt(clean.slice(2 * i, 2 * i + 2), 16),
-  );
-}
+import { hex } from "../../tests/helpers/bytes.ts";
 
 const SOURCE = 0x0ac8_0001; // 10.200.0.1
 const DESTINATION = 0x0ac8_0002; // 10.200.0.2

@@ -10,6 +10,16 @@ export function pattern(length: number): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** Bytes written as hex digits, whitespace ignored: `hex("4500 0054")` (captures, RFC vectors). */
+export function hex(text: string): Uint8Array<ArrayBuffer> {
+  const clean = text.replace(/\s+/g, "");
+  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new Error(`not hex bytes: ${text.slice(0, 40)}`);
+  return Uint8Array.from(
+    { length: clean.length / 2 },
+    (_, i) => parseInt(clean.slice(2 * i, 2 * i + 2), 16),
+  );
+}
+
 /** SHA-256 of `data` as lower-case hex. */
 export async function sha256Hex(data: Uint8Array): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data.slice()));
