@@ -15,20 +15,11 @@ import { parseArgs } from "node:util";
 import { setIpv4Address, setLinkUp } from "../../ffi/netif.ts";
 import { openTap } from "../../ffi/tap.ts";
 import { parseIpv4Cidr } from "../../stack/wire/addr.ts";
+import { updateChecksum } from "../../stack/wire/checksum.ts";
 import { emit } from "../lines.ts";
 
 /** The responder's MAC: locally administered, fixed. */
 const MAC = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
-
-/** Adds `add` to the 16-bit one's complement checksum at `frame[at]` after `remove` left (RFC 1624). */
-function adjustChecksum(frame: Uint8Array, at: number, remove: number, add: number): void {
-  let sum = (~((frame[at] << 8) | frame[at + 1]) & 0xffff) + (~remove & 0xffff) + add;
-  sum = (sum & 0xffff) + (sum >>> 16);
-  sum = (sum & 0xffff) + (sum >>> 16);
-  const checksum = (~sum & 0xffff) || 0xffff;
-  frame[at] = checksum >>> 8;
-  frame[at + 1] = checksum & 0xff;
-}
 
 /** Whether bytes `at..at+3` of `frame` hold `address`. */
 function holds(frame: Uint8Array, at: number, address: number): boolean {
@@ -67,7 +58,9 @@ export function answerEcho(frame: Uint8Array, address: number): boolean {
     frame[i + 4] = byte;
   }
   frame[icmp] = 0;
-  adjustChecksum(frame, icmp + 2, 0x0800, 0x0000);
+  const checksum = updateChecksum((frame[icmp + 2] << 8) | frame[icmp + 3], 0x0800, 0x0000);
+  frame[icmp + 2] = checksum >>> 8;
+  frame[icmp + 3] = checksum & 0xff;
   return true;
 }
 

@@ -11,6 +11,7 @@ import { countDrop, type DropCounts } from "../counters.ts";
 import type { IcmpErrorIn, IpOutput, TransportInput } from "../layer.ts";
 import { IpProtocol } from "../layer.ts";
 import { type Ipv4Addr, readIpv4 } from "../wire/addr.ts";
+import { updateChecksum } from "../wire/checksum.ts";
 import {
   emitIcmpEcho,
   emitIcmpError,
@@ -312,14 +313,12 @@ export class IcmpLayer {
     // The request's bytes are ours (IpPacketIn): turn them into the reply in place, no copy.
     const reply = request;
     reply[0] = IcmpType.EchoReply;
-    // Incremental checksum update (RFC 1624 eqn. 3): only the type byte changed, from 8 to 0.
-    let sum = (~((reply[2] << 8) | reply[3]) & 0xffff) + (~(IcmpType.EchoRequest << 8) & 0xffff) +
-      (IcmpType.EchoReply << 8);
-    sum = (sum & 0xffff) + (sum >>> 16);
-    sum = (sum & 0xffff) + (sum >>> 16);
-    // The update can land on +0 (0x0000), which fails verification when the message sums to +0;
-    // -0 (0xffff) is a valid checksum whenever +0 would be, so send that (RFC 1624 §5).
-    const checksum = (~sum & 0xffff) || 0xffff;
+    // Only the type byte changed, from 8 to 0: update the checksum instead of recomputing it.
+    const checksum = updateChecksum(
+      (reply[2] << 8) | reply[3],
+      IcmpType.EchoRequest << 8,
+      IcmpType.EchoReply << 8,
+    );
     reply[2] = checksum >>> 8;
     reply[3] = checksum;
     const result = this.#ip.send({

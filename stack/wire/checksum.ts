@@ -46,6 +46,19 @@ export function finishChecksum(sum: number): number {
   return ~sum & 0xffff;
 }
 
+/**
+ * The checksum after one 16-bit word it covers changed from `oldWord` to `newWord`, updated
+ * incrementally (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')). The update can land on +0 (0x0000),
+ * which fails verification when the covered data sums to +0; -0 (0xffff) is valid whenever +0
+ * would be, so that is returned instead (RFC 1624 §5).
+ */
+export function updateChecksum(checksum: number, oldWord: number, newWord: number): number {
+  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return (~sum & 0xffff) || 0xffff;
+}
+
 /** The Internet checksum of `data`. Over a packet that contains its valid checksum it is 0. */
 export function internetChecksum(data: Uint8Array): number {
   return finishChecksum(sumWords(data));

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { finishChecksum, internetChecksum, pseudoHeaderSum, sumWords } from "./checksum.ts";
+import {
+  finishChecksum,
+  internetChecksum,
+  pseudoHeaderSum,
+  sumWords,
+  updateChecksum,
+} from "./checksum.ts";
 
 Deno.test("checksum: the RFC 1071 §3 example", () => {
   // Bytes 00 01 f2 03 f4 f5 f6 f7: the words sum to 0x2ddf0, which folds to 0xddf2.
@@ -79,4 +85,16 @@ Deno.test("checksum: the pseudo-header sum (RFC 768)", () => {
   assert.equal(pseudoHeaderSum(0x0ac8_0001, 0x0ac8_0002, 17, 37), 0x15c9);
   // 255.255.255.255 twice: 4 * 0xffff + 6 + 20, left unfolded for the caller.
   assert.equal(pseudoHeaderSum(0xffff_ffff, 0xffff_ffff, 6, 20), 4 * 0xffff + 26);
+});
+
+Deno.test("checksum: RFC 1624 incremental update, -0 instead of +0", () => {
+  // RFC 1624 §4: HC 0xdd2f, m 0x5555 -> m' 0x3285 gives 0x0000 by eqn. 3; we send -0 (§5).
+  assert.equal(updateChecksum(0xdd2f, 0x5555, 0x3285), 0xffff);
+  // An echo request captured from Linux ping, turned into the reply Linux sent (type 8 -> 0).
+  assert.equal(updateChecksum(0x890c, 0x0800, 0x0000), 0x910c);
+  // Agrees with recomputing from scratch.
+  const data = Uint8Array.of(0x08, 0x00, 0x00, 0x00, 0x12, 0x34, 0xab, 0xcd);
+  const before = internetChecksum(data);
+  data[0] = 0x00;
+  assert.equal(updateChecksum(before, 0x0800, 0x0000), internetChecksum(data));
 });
