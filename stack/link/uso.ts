@@ -7,12 +7,19 @@
  * @module
  */
 
+import { IpProtocol } from "../layer.ts";
 import { finishChecksum, pseudoHeaderSum, sumWords } from "../wire/checksum.ts";
-
-const ETHERNET_HEADER_BYTES = 14;
-const ETHERTYPE_IPV4 = 0x0800;
-const IP_PROTOCOL_UDP = 17;
-const UDP_HEADER_BYTES = 8;
+import { ETHERNET_ETHERTYPE_OFFSET, ETHERNET_HEADER_BYTES, EtherType } from "../wire/ethernet.ts";
+import {
+  IPV4_CHECKSUM_OFFSET,
+  IPV4_DESTINATION_OFFSET,
+  IPV4_IDENTIFICATION_OFFSET,
+  IPV4_MIN_HEADER_BYTES,
+  IPV4_PROTOCOL_OFFSET,
+  IPV4_SOURCE_OFFSET,
+  IPV4_TOTAL_LENGTH_OFFSET,
+} from "../wire/ipv4.ts";
+import { UDP_CHECKSUM_OFFSET, UDP_HEADER_BYTES, UDP_LENGTH_OFFSET } from "../wire/udp.ts";
 /** Most datagrams Linux puts in one UDP GSO send (`UDP_MAX_SEGMENTS`). */
 export const MAX_UDP_SEGMENTS = 128;
 
@@ -27,15 +34,21 @@ export function segmentUdpFrame(
   frame: Uint8Array,
   segmentBytes: number,
 ): Uint8Array[] | undefined {
-  if (frame.length < ETHERNET_HEADER_BYTES + 20 + UDP_HEADER_BYTES || segmentBytes < 1) {
+  if (
+    frame.length < ETHERNET_HEADER_BYTES + IPV4_MIN_HEADER_BYTES + UDP_HEADER_BYTES ||
+    segmentBytes < 1
+  ) {
     return undefined;
   }
-  if (((frame[12] << 8) | frame[13]) !== ETHERTYPE_IPV4) return undefined;
+  const etherType = (frame[ETHERNET_ETHERTYPE_OFFSET] << 8) | frame[ETHERNET_ETHERTYPE_OFFSET + 1];
+  if (etherType !== EtherType.Ipv4) return undefined;
   const ip = ETHERNET_HEADER_BYTES;
   const ipHeaderBytes = (frame[ip] & 0x0f) * 4;
-  const totalLength = (frame[ip + 2] << 8) | frame[ip + 3];
+  const totalLength = (frame[ip + IPV4_TOTAL_LENGTH_OFFSET] << 8) |
+    frame[ip + IPV4_TOTAL_LENGTH_OFFSET + 1];
   if (
-    frame[ip] >> 4 !== 4 || ipHeaderBytes < 20 || frame[ip + 9] !== IP_PROTOCOL_UDP ||
+    frame[ip] >> 4 !== 4 || ipHeaderBytes < IPV4_MIN_HEADER_BYTES ||
+    frame[ip + IPV4_PROTOCOL_OFFSET] !== IpProtocol.Udp ||
     totalLength < ipHeaderBytes + UDP_HEADER_BYTES || ip + totalLength > frame.length
   ) {
     return undefined;
@@ -46,9 +59,9 @@ export function segmentUdpFrame(
   const count = Math.ceil((payloadEnd - headerBytes) / segmentBytes);
   if (count < 1 || count > MAX_UDP_SEGMENTS) return undefined;
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  const source = view.getUint32(ip + 12);
-  const destination = view.getUint32(ip + 16);
-  const identification = view.getUint16(ip + 4);
+  const source = view.getUint32(ip + IPV4_SOURCE_OFFSET);
+  const destination = view.getUint32(ip + IPV4_DESTINATION_OFFSET);
+  const identification = view.getUint16(ip + IPV4_IDENTIFICATION_OFFSET);
   const frames: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const start = headerBytes + i * segmentBytes;
@@ -57,19 +70,19 @@ export function segmentUdpFrame(
     out.set(frame.subarray(0, headerBytes));
     out.set(payload, headerBytes);
     const o = new DataView(out.buffer);
-    o.setUint16(ip + 2, ipHeaderBytes + UDP_HEADER_BYTES + payload.length);
-    o.setUint16(ip + 4, (identification + i) & 0xffff);
-    o.setUint16(ip + 10, 0);
-    o.setUint16(ip + 10, finishChecksum(sumWords(out.subarray(ip, udp))));
+    o.setUint16(ip + IPV4_TOTAL_LENGTH_OFFSET, ipHeaderBytes + UDP_HEADER_BYTES + payload.length);
+    o.setUint16(ip + IPV4_IDENTIFICATION_OFFSET, (identification + i) & 0xffff);
+    o.setUint16(ip + IPV4_CHECKSUM_OFFSET, 0);
+    o.setUint16(ip + IPV4_CHECKSUM_OFFSET, finishChecksum(sumWords(out.subarray(ip, udp))));
     const udpLength = UDP_HEADER_BYTES + payload.length;
-    o.setUint16(udp + 4, udpLength);
-    o.setUint16(udp + 6, 0);
+    o.setUint16(udp + UDP_LENGTH_OFFSET, udpLength);
+    o.setUint16(udp + UDP_CHECKSUM_OFFSET, 0);
     const sum = sumWords(
       out.subarray(udp),
-      pseudoHeaderSum(source, destination, IP_PROTOCOL_UDP, udpLength),
+      pseudoHeaderSum(source, destination, IpProtocol.Udp, udpLength),
     );
     // RFC 768: a computed checksum of zero is sent as all ones (zero means "no checksum").
-    o.setUint16(udp + 6, finishChecksum(sum) || 0xffff);
+    o.setUint16(udp + UDP_CHECKSUM_OFFSET, finishChecksum(sum) || 0xffff);
     frames.push(out);
   }
   return frames;
