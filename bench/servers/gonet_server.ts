@@ -12,13 +12,12 @@ import { bringUp } from "../../cli/bringup.ts";
 import { parseStackFlags, type StackFlagValues } from "../../cli/stack_flags.ts";
 import { gonetNetApi } from "../net_api.ts";
 import { serve } from "./serve.ts";
+import { TAP_SERVER_OPTIONS } from "./tap_options.ts";
 
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {
-      tap: { type: "string", default: "gonet0" },
-      ip: { type: "string", default: "10.0.0.2/24" },
-      "host-ip": { type: "string", default: "10.0.0.1/24" },
+      ...TAP_SERVER_OPTIONS,
       "no-offload": { type: "boolean", default: false },
       "busy-poll": { type: "string" },
     },

@@ -17,6 +17,7 @@ import { openTap } from "../../ffi/tap.ts";
 import { parseIpv4Cidr } from "../../stack/wire/addr.ts";
 import { updateChecksum } from "../../stack/wire/checksum.ts";
 import { emit } from "../lines.ts";
+import { TAP_SERVER_OPTIONS } from "./tap_options.ts";
 
 /** The responder's MAC: locally administered, fixed. */
 const MAC = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
@@ -67,9 +68,7 @@ export function answerEcho(frame: Uint8Array, address: number): boolean {
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {
-      tap: { type: "string", default: "gonet0" },
-      ip: { type: "string", default: "10.0.0.2/24" },
-      "host-ip": { type: "string", default: "10.0.0.1/24" },
+      ...TAP_SERVER_OPTIONS,
       "busy-poll": { type: "string", default: "0" },
     },
   });
