@@ -1,13 +1,14 @@
 /**
  * Brings a stack up on a TAP device the way `gonet up` describes it: creates the TAP, configures
  * the kernel side (unless `--no-host-config`), wraps the link with the fault injector and the pcap
- * writer when asked, and starts the stack. Tear-down undoes all of it.
+ * writer when asked, and starts the stack and its cache warmer. Tear-down undoes all of it.
  * @module
  */
 
 import { openTap } from "../ffi/tap.ts";
 import { setIpv4Address, setLinkUp, setTxQueueLength } from "../ffi/netif.ts";
-import { SeededRandom } from "../stack/clock.ts";
+import { CacheWarmer } from "../stack/cache_warmer.ts";
+import { SeededRandom, systemClock } from "../stack/clock.ts";
 import { FaultyLink } from "../stack/link/faults.ts";
 import type { LinkDevice } from "../stack/link/link.ts";
 import { PcapLink, PcapWriter } from "../stack/link/pcap.ts";
@@ -18,6 +19,8 @@ import type { StackConfig } from "./stack_flags.ts";
 export interface RunningStack {
   /** The stack. */
   readonly stack: Stack;
+  /** The cache warmer, unless `--keep-warm 0`. */
+  readonly warmer: CacheWarmer | undefined;
   /** Stops the stack, closes the pcap file and removes the TAP. Idempotent. */
   close(): Promise<void>;
 }
@@ -29,6 +32,7 @@ export function bringUp(config: StackConfig): RunningStack {
     mtu: config.mtu,
     offload: config.offload,
     busyPollMicros: config.busyPollMicros,
+    inlineWaitMs: config.inlineWaitMs,
   });
   let pcapFile: Deno.FsFile | undefined;
   try {
@@ -54,11 +58,23 @@ export function bringUp(config: StackConfig): RunningStack {
       mac: config.mac,
       gateway: config.gateway,
     });
+    // The warmer rehearses while the TAP has seen frames lately, for as long as the TAP itself
+    // waits inline (without an inline wait, wake-ups dominate and warm caches matter less).
+    const warmer = config.keepWarmMs > 0
+      ? CacheWarmer.start({
+        intervalMs: config.keepWarmMs,
+        idleAfterMs: config.inlineWaitMs,
+        activity: () => tap.stats.rxFrames,
+        clock: systemClock,
+      })
+      : undefined;
     let closing: Promise<void> | undefined;
     return {
       stack,
+      warmer,
       close() {
         closing ??= (async () => {
+          await warmer?.close();
           await stack.close();
           pcapFile?.close();
         })();

@@ -42,6 +42,10 @@ export interface StackConfig {
   offload: boolean;
   /** Busy polling of the TAP after the last frame, microseconds (0: sleep when idle). */
   busyPollMicros: number;
+  /** Inline waiting on the TAP after the last frame, ms (0: sleep on the thread pool at once). */
+  inlineWaitMs: number;
+  /** Interval of the cache warmer's rehearsal echoes, ms (0: no warmer). */
+  keepWarmMs: number;
   /** Caps and tunables from `--limit KEY=VALUE`. */
   limits: StackLimitOptions;
   /** Frames the kernel queues on the TAP for us (its txqueuelen). */
@@ -65,6 +69,8 @@ export interface StackFlagValues {
   seed?: string;
   offload?: boolean;
   busyPoll?: string;
+  inlineWait?: string;
+  keepWarm?: string;
   limit?: string[];
 }
 
@@ -91,6 +97,16 @@ export function addStackFlags(command: Command): Command {
       String(DEFAULT_BUSY_POLL_MICROS),
     )
     .option(
+      "--inline-wait <ms>",
+      "then wait this long for frames on the JS thread itself before sleeping (0: sleep at once)",
+      String(DEFAULT_INLINE_WAIT_MS),
+    )
+    .option(
+      "--keep-warm <ms>",
+      "meanwhile rehearse an echo in private twin stacks this often to keep caches warm (0: off)",
+      String(DEFAULT_KEEP_WARM_MS),
+    )
+    .option(
       "--limit <key=value>",
       "set a cap, repeatable (keys: " + LIMITS.map((l) => l.key).join(", ") + ")",
       (value: string, previous: string[] = []) => [...previous, value],
@@ -105,6 +121,21 @@ const TAP_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
  * connections per second in the benchmark, for at most 50 us of spinning per burst of traffic.
  */
 export const DEFAULT_BUSY_POLL_MICROS = 50;
+
+/**
+ * Default inline-wait window, ms (see `TapOptions.inlineWaitMs` in `ffi/tap.ts`). A frame that
+ * arrives within it wakes the JS thread directly instead of through Deno's thread pool, which
+ * halves a lone ping's round trip here; an idle stack pays one event-loop turn per millisecond
+ * for this long, then sleeps for free. Ten seconds covers `ping`'s default one-second interval.
+ */
+export const DEFAULT_INLINE_WAIT_MS = 10_000;
+
+/**
+ * Default interval of the cache warmer's rehearsal echoes, ms (see `stack/cache_warmer.ts`). Here
+ * the path stays about as warm at 5 ms as at 1 ms (a lone ping's round trip 0.12-0.14 ms instead
+ * of 0.24), for ~1% of a core while traffic was seen within the inline-wait window.
+ */
+export const DEFAULT_KEEP_WARM_MS = 5;
 
 /** Validates the raw flags; throws {@link UsageError} with a one-line message. */
 export function parseStackFlags(values: StackFlagValues): StackConfig {
@@ -157,6 +188,18 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     0,
     60_000_000,
   );
+  const inlineWaitMs = parseIntegerFlag(
+    "--inline-wait",
+    values.inlineWait ?? String(DEFAULT_INLINE_WAIT_MS),
+    0,
+    3_600_000,
+  );
+  const keepWarmMs = parseIntegerFlag(
+    "--keep-warm",
+    values.keepWarm ?? String(DEFAULT_KEEP_WARM_MS),
+    0,
+    60_000,
+  );
   const limits = parseLimits(values.limit ?? []);
   return {
     tap,
@@ -170,6 +213,8 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     seed,
     offload: values.offload ?? true,
     busyPollMicros,
+    inlineWaitMs,
+    keepWarmMs,
     limits: limits.stack,
     tapQueueFrames: limits.tapQueueFrames,
   };

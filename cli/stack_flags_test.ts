@@ -44,6 +44,8 @@ const DEFAULTS = {
   seed: 1,
   offload: true,
   busyPollMicros: 50,
+  inlineWaitMs: 10_000,
+  keepWarmMs: 5,
   limits: {},
   tapQueueFrames: 10_000,
 };
@@ -92,6 +94,10 @@ Deno.test("stack flags: every flag given", () => {
     "--no-offload",
     "--busy-poll",
     "50",
+    "--inline-wait",
+    "250",
+    "--keep-warm",
+    "0",
   ]);
   assert.deepEqual(config, {
     tap: "tap_1.x",
@@ -105,6 +111,8 @@ Deno.test("stack flags: every flag given", () => {
     seed: 0xffff_ffff,
     offload: false,
     busyPollMicros: 50,
+    inlineWaitMs: 250,
+    keepWarmMs: 0,
     limits: {},
     tapQueueFrames: 10_000,
   });
@@ -244,4 +252,20 @@ Deno.test("stack flags: --limit tap-queue sets the TAP's kernel queue, not a sta
   assert.equal(config.tapQueueFrames, 500);
   assert.deepEqual(config.limits, {});
   assert.equal(parseStackFlags({}).tapQueueFrames, 10_000);
+});
+
+Deno.test("stack flags: --inline-wait takes whole milliseconds up to an hour, 0 turns it off", () => {
+  for (const inlineWait of ["-1", "0.5", "1e3", "abc", "", "3600001"]) {
+    assertUsageError(() => parseStackFlags({ inlineWait }), "--inline-wait");
+  }
+  assert.equal(parseStackFlags({ inlineWait: "0" }).inlineWaitMs, 0);
+  assert.equal(parseStackFlags({ inlineWait: "3600000" }).inlineWaitMs, 3_600_000);
+});
+
+Deno.test("stack flags: --keep-warm takes whole milliseconds up to a minute, 0 turns it off", () => {
+  for (const keepWarm of ["-1", "0.5", "abc", "", "60001"]) {
+    assertUsageError(() => parseStackFlags({ keepWarm }), "--keep-warm");
+  }
+  assert.equal(parseStackFlags({ keepWarm: "0" }).keepWarmMs, 0);
+  assert.equal(parseStackFlags({ keepWarm: "60000" }).keepWarmMs, 60_000);
 });

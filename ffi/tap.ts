@@ -3,9 +3,16 @@
  * /dev/net/tun (Documentation/networking/tuntap.rst).
  *
  * I/O design (numbers in /work/shared/TAP-FACTS.md):
- * - The fd is non-blocking. Receiving awaits one `poll` that runs on Deno's thread pool, then
- *   reads synchronously until EAGAIN, so one thread hop is paid per wakeup, not per frame
- *   (~450k-700k frames/s instead of ~20k with one async read per frame).
+ * - The fd is non-blocking. Receiving waits for readiness, then reads synchronously until EAGAIN,
+ *   so a wakeup is paid per batch, not per frame (~450k-700k frames/s instead of ~20k with one
+ *   async read per frame). Three ways to wait, in the order a receiver goes through them after
+ *   its last frame (see {@link TapOptions}):
+ *   1. busy polling: non-blocking reads between event-loop turns, for `busyPollMicros`;
+ *   2. inline waiting: `poll(2)` on the JS thread itself, together with the event loop's own
+ *      epoll fds (`event_loop_fds.ts`) and in slices of {@link INLINE_WAIT_SLICE_MS}, for
+ *      `inlineWaitMs`. A frame wakes this thread directly: one wake-up instead of two;
+ *   3. sleeping: a `poll` on Deno's thread pool, which then wakes the JS thread. Free while idle,
+ *      but the thread hop adds ~0.25 ms to the first frame of a burst on this kind of VM.
  * - Writes are synchronous `write(2)` calls (~3 us); a full device queue is a counted drop.
  * - Frames are read into a large arena, each frame a `subarray` of it, and an arena is never
  *   reused: a fresh one replaces it when it cannot hold another maximum-size frame. Yielded
@@ -44,6 +51,7 @@ import {
   O_NONBLOCK,
   O_RDWR,
   open,
+  poll,
   pollAsync,
   POLLERR,
   POLLFD_BYTES,
@@ -54,6 +62,7 @@ import {
   write,
 } from "./libc.ts";
 import { MAX_UDP_SEGMENTS, segmentUdpFrame } from "../stack/link/uso.ts";
+import { eventLoopPollFds } from "./event_loop_fds.ts";
 import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
 
 /** `TUNSETIFF = _IOW('T', 202, int)`: attach the fd to a new or existing tun/tap device. */
@@ -94,6 +103,12 @@ const DEFAULT_MAX_BATCH = 256;
 /** Longest stretch a busy-polling receiver spins before letting the event loop turn, ms. */
 const BUSY_POLL_SLICE_MS = 0.25;
 
+/**
+ * Longest single wait of an inline-waiting receiver, ms. The event loop's fds end it early, but
+ * timers are not fds: this bounds how late a timer can fire (and the idle cost: one turn per ms).
+ */
+export const INLINE_WAIT_SLICE_MS = 4;
+
 /** What a read that found nothing returns (never handed out: empty batches are not yielded). */
 const NO_FRAMES: FrameBatch = Object.freeze([]) as unknown as FrameBatch;
 
@@ -129,6 +144,16 @@ export interface TapOptions {
    * Default 0 (always sleep when idle).
    */
   busyPollMicros?: number;
+  /**
+   * Inline waiting, in milliseconds: after the last frame (and any busy polling), wait for the
+   * next one in `poll(2)` on the JS thread itself rather than on Deno's thread pool, for this
+   * long, then sleep on the thread pool. The frame then wakes this thread directly, which saves
+   * a thread hop (~0.25 ms per burst here). Costs an event-loop turn per
+   * {@link INLINE_WAIT_SLICE_MS} while waiting (under 1% of a core); timers may fire up to that
+   * late, other I/O is not delayed (the event loop's epoll fds are part of the wait).
+   * Default 0 (sleep on the thread pool at once).
+   */
+  inlineWaitMs?: number;
 }
 
 /** Counters of a TAP device: the {@link LinkStats} plus receive-side details. */
@@ -141,6 +166,10 @@ export interface TapStats extends LinkStats {
   rxUdpSuperFrames: number;
   /** Batches found by busy polling (see {@link TapOptions.busyPollMicros}) instead of a wakeup. */
   rxBusyPolls: number;
+  /** Batches found by an inline wait (see {@link TapOptions.inlineWaitMs}). */
+  rxInlineWakeups: number;
+  /** Inline waits ended early because the event loop had I/O to handle. */
+  rxInlineLoopWakeups: number;
 }
 
 /**
@@ -194,6 +223,10 @@ export function openTap(options: TapOptions): TapDevice {
   if (!(busyPollMicros >= 0)) {
     throw new RangeError(`Invalid busyPollMicros ${busyPollMicros}: must be >= 0`);
   }
+  const inlineWaitMs = options.inlineWaitMs ?? 0;
+  if (!(inlineWaitMs >= 0)) {
+    throw new RangeError(`Invalid inlineWaitMs ${inlineWaitMs}: must be >= 0`);
+  }
   const fd = check(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), "open /dev/net/tun");
   let wakeFd = -1;
   try {
@@ -205,7 +238,7 @@ export function openTap(options: TapOptions): TapDevice {
     if (options.mtu !== undefined) setMtu(name, options.mtu);
     const mtu = options.mtu ?? getMtu(name);
     wakeFd = check(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
-    return new Tap(fd, wakeFd, name, mtu, maxBatch, offload, busyPollMicros / 1000);
+    return new Tap(fd, wakeFd, name, mtu, maxBatch, offload, busyPollMicros / 1000, inlineWaitMs);
   } catch (err) {
     // Closing the fd also removes a TAP that TUNSETIFF just created.
     closeFd(fd);
@@ -237,6 +270,8 @@ class Tap implements TapDevice {
     rxDrops: 0,
     rxWakeups: 0,
     rxBusyPolls: 0,
+    rxInlineWakeups: 0,
+    rxInlineLoopWakeups: 0,
     rxUdpSuperFrames: 0,
   };
   readonly offload: boolean;
@@ -250,6 +285,8 @@ class Tap implements TapDevice {
   readonly #maxBatch: number;
   /** How long to keep polling after the last frame before sleeping, ms (0: never poll). */
   readonly #busyPollMs: number;
+  /** How long to wait inline (after busy polling) before sleeping on the thread pool, ms. */
+  readonly #inlineWaitMs: number;
   /** Largest frame accepted: MTU + Ethernet header + one VLAN tag. */
   readonly #maxFrame: number;
   /** Bytes offered to one read: one more than {@link #maxFrame}, to detect truncation. */
@@ -258,6 +295,8 @@ class Tap implements TapDevice {
   /** Two `struct pollfd`: the TAP, then the wakeup eventfd. Owned by the poll while pending. */
   readonly #pollFds = new Uint8Array(2 * POLLFD_BYTES);
   readonly #pollView = new DataView(this.#pollFds.buffer);
+  /** `struct pollfd`s of an inline wait: the TAP, then the event loop's epoll fds. */
+  #inlineFds: Uint8Array | undefined;
   #arena: Uint8Array;
   /** Checksum flags of the batch being read, copied out per batch (see {@link #drain}). */
   readonly #verifiedScratch: Uint8Array;
@@ -277,6 +316,7 @@ class Tap implements TapDevice {
     maxBatch: number,
     offload: boolean,
     busyPollMs: number,
+    inlineWaitMs: number,
   ) {
     this.#fd = fd;
     this.#wakeFd = wakeFd;
@@ -285,6 +325,7 @@ class Tap implements TapDevice {
     this.offload = offload;
     this.#maxBatch = maxBatch;
     this.#busyPollMs = busyPollMs;
+    this.#inlineWaitMs = inlineWaitMs;
     this.#headerBytes = offload ? VNET_HDR_BYTES : 0;
     this.#maxFrame = offload
       ? Math.max(MAX_OFFLOAD_FRAME, mtu + FRAME_OVERHEAD)
@@ -332,6 +373,18 @@ class Tap implements TapDevice {
           }
           continue;
         }
+        if (performance.now() - lastFrameAt < this.#inlineWaitMs) {
+          // Let the dealers, timers and other I/O run first: the wait below blocks this thread.
+          await nextTurn();
+          if (this.#closed) return;
+          const frames = this.#waitInline();
+          if (frames.length > 0) {
+            this.stats.rxInlineWakeups++;
+            lastFrameAt = performance.now();
+            yield frames;
+          }
+          continue;
+        }
         this.#pendingPoll = pollAsync(this.#pollFds, 2, -1);
         const ready = await this.#pendingPoll;
         this.#pendingPoll = undefined;
@@ -341,15 +394,54 @@ class Tap implements TapDevice {
         this.stats.rxWakeups++;
         const frames = this.#drain();
         if (frames.length > 0) {
-          if (this.#busyPollMs > 0) lastFrameAt = performance.now();
+          if (this.#busyPollMs > 0 || this.#inlineWaitMs > 0) lastFrameAt = performance.now();
           yield frames;
-        } else if ((this.#pollView.getInt16(6, true) & (POLLERR | POLLHUP | POLLNVAL)) !== 0) {
-          // Without this, a TAP stuck in an error state would make every poll return at once.
-          throw new Error(`Cannot receive: ${this.name} reported an error condition`);
+        } else {
+          this.#checkErrorCondition(this.#pollView.getInt16(6, true));
         }
       }
     } finally {
       this.#receiving = false;
+    }
+  }
+
+  /**
+   * One inline wait (see {@link TapOptions.inlineWaitMs}): blocks this thread in `poll(2)` until
+   * a frame arrives, the event loop has work, or {@link INLINE_WAIT_SLICE_MS} pass. Returns the
+   * frames read, possibly none.
+   */
+  #waitInline(): FrameBatch {
+    const fds = this.#inlineFds ??= this.#newInlinePollFds();
+    const ready = poll(fds, fds.length / POLLFD_BYTES, INLINE_WAIT_SLICE_MS);
+    // 0: the slice ended; -1: EINTR (a signal, which the event loop will see too).
+    if (ready <= 0) return NO_FRAMES;
+    const tapEvents = fds[6] | (fds[7] << 8);
+    if (tapEvents === 0) {
+      this.stats.rxInlineLoopWakeups++;
+      return NO_FRAMES;
+    }
+    const frames = this.#drain();
+    if (frames.length === 0) this.#checkErrorCondition(tapEvents);
+    return frames;
+  }
+
+  /** The TAP's pollfd followed by one per event-loop epoll fd, found now. */
+  #newInlinePollFds(): Uint8Array {
+    const loopFds = eventLoopPollFds();
+    const fds = new Uint8Array((1 + loopFds.length) * POLLFD_BYTES);
+    const view = new DataView(fds.buffer);
+    [this.#fd, ...loopFds].forEach((fd, i) => {
+      view.setInt32(i * POLLFD_BYTES, fd, true);
+      view.setInt16(i * POLLFD_BYTES + 4, POLLIN, true);
+    });
+    return fds;
+  }
+
+  /** Throws when the TAP's `revents` report an error condition and there was nothing to read. */
+  #checkErrorCondition(revents: number): void {
+    // Without this, a TAP stuck in an error state would make every poll return at once.
+    if ((revents & (POLLERR | POLLHUP | POLLNVAL)) !== 0) {
+      throw new Error(`Cannot receive: ${this.name} reported an error condition`);
     }
   }
 

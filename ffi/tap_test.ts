@@ -90,9 +90,14 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
 }
 
 /** Opens gonet0 in `ns` as 10.0.0.1/24, up. */
-function openConfiguredTap(ns: TestNamespace, mtu?: number, busyPollMicros?: number): TapDevice {
+function openConfiguredTap(
+  ns: TestNamespace,
+  mtu?: number,
+  busyPollMicros?: number,
+  inlineWaitMs?: number,
+): TapDevice {
   return withNetns(ns.name, () => {
-    const tap = openTap({ name: "gonet0", mtu, busyPollMicros });
+    const tap = openTap({ name: "gonet0", mtu, busyPollMicros, inlineWaitMs });
     setIpv4Address(tap.name, { address: 0x0a000001, prefixLength: 24 });
     setLinkUp(tap.name, true);
     return tap;
@@ -257,8 +262,106 @@ Deno.test("busy polling finds the next frame without sleeping and keeps the even
   assert.equal(replies.length, 2);
 });
 
-Deno.test("openTap rejects a negative busyPollMicros", () => {
+/** Turns IPv6 off in `ns` for interfaces made from now on: no router solicitations, no MLD. */
+async function quietIpv6(ns: TestNamespace): Promise<void> {
+  const out = await ns.run(["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1"]);
+  assert.equal(out.code, 0, out.stderr);
+}
+
+/** Collects ARP replies from `tap`; `replyNumber(n)` resolves once n have arrived. */
+function collectArpReplies(tap: TapDevice) {
+  const replies: Uint8Array[] = [];
+  let wanted = 0;
+  let arrived: (() => void) | undefined;
+  const receiving = (async () => {
+    for await (const batch of tap.receive()) {
+      for (const frame of batch) if (isArpReply(frame)) replies.push(frame);
+      if (replies.length >= wanted) arrived?.();
+    }
+  })();
+  const replyNumber = (n: number) => {
+    wanted = n;
+    return within(new Promise<void>((resolve) => arrived = resolve), 5000, `ARP reply ${n}`);
+  };
+  return { replies, receiving, replyNumber };
+}
+
+Deno.test("inline waiting finds the next frame on the JS thread; other I/O and timers go on", async () => {
+  await using ns = await createTestNamespace();
+  await quietIpv6(ns);
+  // One minute of inline waiting after each frame: far longer than this test.
+  const tap = openConfiguredTap(ns, undefined, 0, 60_000);
+  const { replies, receiving, replyNumber } = collectArpReplies(tap);
+  const dir = await Deno.makeTempDir({ prefix: "gonet-inline-" });
+  try {
+    // The first reply wakes the receiver sleeping on the thread pool; then it waits inline.
+    let next = replyNumber(1);
+    assert.equal(tap.write(arpRequestFrom(1)), true);
+    await next;
+    assert.equal(tap.stats.rxWakeups, 1);
+    next = replyNumber(2);
+    assert.equal(tap.write(arpRequestFrom(2)), true);
+    await next;
+    assert.equal(tap.stats.rxWakeups, 1, "the second reply must not need a thread-pool wake-up");
+    assert.equal(tap.stats.rxInlineWakeups, 1);
+
+    // A Unix socket exchange while the receiver blocks the thread in poll: the event loop's
+    // epoll fd is part of that poll, so the socket's readiness ends the wait.
+    const path = `${dir}/echo.sock`;
+    const listener = Deno.listen({ transport: "unix", path });
+    const served = (async () => {
+      const conn = await listener.accept();
+      const buffer = new Uint8Array(1);
+      while ((await conn.read(buffer)) === 1) await conn.write(buffer);
+      conn.close();
+    })();
+    const client = await Deno.connect({ transport: "unix", path });
+    const byte = new Uint8Array(1);
+    for (let i = 0; i < 20; i++) {
+      await client.write(Uint8Array.of(i));
+      assert.equal(await client.read(byte), 1);
+      assert.equal(byte[0], i);
+    }
+    client.close();
+    await served;
+    listener.close();
+    assert.ok(tap.stats.rxInlineLoopWakeups >= 1, "socket readiness must end inline waits");
+    assert.equal(tap.stats.rxWakeups, 1);
+    // Timers still fire while the receiver waits inline.
+    await within(new Promise((resolve) => setTimeout(resolve, 1)), 1000, "a 1 ms timer");
+  } finally {
+    // No poll is pending on the thread pool: close() must still end the waiting receiver.
+    await within(Promise.all([tap.close(), receiving]), 2000, "close() and the receiver ending");
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.equal(replies.length, 2);
+});
+
+Deno.test("after its inline-wait window the receiver sleeps on the thread pool again", async () => {
+  await using ns = await createTestNamespace();
+  // Only our ARP exchange may reach the TAP: an IPv6 frame from the kernel would extend the window.
+  await quietIpv6(ns);
+  const tap = openConfiguredTap(ns, undefined, 0, 1);
+  const { receiving, replyNumber } = collectArpReplies(tap);
+  try {
+    let next = replyNumber(1);
+    assert.equal(tap.write(arpRequestFrom(1)), true);
+    await next;
+    // Let the 1 ms window and the inline wait in progress (one slice) run out.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    next = replyNumber(2);
+    assert.equal(tap.write(arpRequestFrom(2)), true);
+    await next;
+    assert.equal(tap.stats.rxWakeups, 2);
+    assert.equal(tap.stats.rxInlineWakeups, 0);
+  } finally {
+    await within(Promise.all([tap.close(), receiving]), 2000, "close() and the receiver ending");
+  }
+});
+
+Deno.test("openTap rejects a negative busyPollMicros or inlineWaitMs", () => {
   assert.throws(() => openTap({ name: "gonet0", busyPollMicros: -1 }), RangeError);
+  assert.throws(() => openTap({ name: "gonet0", inlineWaitMs: -1 }), RangeError);
 });
 
 Deno.test("openTap failures are typed ErrnoErrors", async () => {
