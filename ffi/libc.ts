@@ -40,8 +40,11 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
-  /** `int poll(struct pollfd *fds, nfds_t nfds, int timeout)`, blocking the JS thread. */
-  poll: { parameters: ["buffer", "u32", "i32"], result: "i32" },
+  /**
+   * `int ppoll(struct pollfd *fds, nfds_t nfds, const struct timespec *tmo, const sigset_t *mask)`,
+   * blocking the JS thread; `poll` with a nanosecond timeout. The mask is always NULL.
+   */
+  ppoll: { parameters: ["buffer", "u32", "buffer", "pointer"], result: "i32" },
   /** `int socket(int domain, int type, int protocol)` */
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /** `int bind(int fd, const struct sockaddr *addr, socklen_t len)` */
@@ -146,12 +149,20 @@ export function fcntl(fd: number, cmd: number, arg = 0): number {
 }
 
 /**
- * `poll(2)` on `count` pollfd records in `fds`, blocking the JS thread for up to `timeoutMs`
- * (-1 = forever); returns the number of ready fds, 0 on timeout, or -1.
+ * `poll(2)` on `count` pollfd records in `fds`, blocking the JS thread for up to `timeoutMicros`
+ * (>= 0; `ppoll` underneath, for sub-millisecond waits); returns the number of ready fds, 0 on
+ * timeout, or -1.
  */
-export function poll(fds: Uint8Array, count: number, timeoutMs: number): number {
-  return libc().poll(fds, count, timeoutMs);
+export function poll(fds: Uint8Array, count: number, timeoutMicros: number): number {
+  const seconds = Math.floor(timeoutMicros / 1_000_000);
+  timespec.setUint32(0, seconds, true);
+  timespec.setUint32(8, Math.round((timeoutMicros - seconds * 1_000_000) * 1000), true);
+  return libc().ppoll(fds, count, timespecBytes, null);
 }
+
+/** `struct timespec` of {@link poll}: 64-bit seconds, then 64-bit nanoseconds (high halves 0). */
+const timespecBytes = new Uint8Array(16);
+const timespec = new DataView(timespecBytes.buffer);
 
 /**
  * `poll(2)` on another thread; the JS thread stays free. `fds` must not be touched until the

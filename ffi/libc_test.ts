@@ -75,8 +75,10 @@ Deno.test("sync poll times out empty and reports POLLIN once readable", () =>
   withEventFd((fd) => {
     const fds = pollFd(fd);
     assert.equal(poll(fds, 1, 0), 0);
+    assert.equal(poll(fds, 1, 1500), 0); // 1.5 ms: seconds 0, nanoseconds 1.5M
     write(fd, counter(1));
     assert.equal(poll(fds, 1, 0), 1);
+    assert.equal(poll(fds, 1, 2_000_000), 1); // ready at once, whatever the timeout
     assert.equal(new DataView(fds.buffer).getInt16(6, true), POLLIN);
   }));
 

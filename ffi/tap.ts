@@ -9,8 +9,8 @@
  *   its last frame (see {@link TapOptions}):
  *   1. busy polling: non-blocking reads between event-loop turns, for `busyPollMicros`;
  *   2. inline waiting: `poll(2)` on the JS thread itself, together with the event loop's own
- *      epoll fds (`event_loop_fds.ts`) and in slices of {@link INLINE_WAIT_SLICE_MS}, for
- *      `inlineWaitMs`. A frame wakes this thread directly: one wake-up instead of two;
+ *      epoll fds (`event_loop_fds.ts`) and in slices of at most {@link INLINE_WAIT_MAX_SLICE_MS},
+ *      for `inlineWaitMs`. A frame wakes this thread directly: one wake-up instead of two;
  *   3. sleeping: a `poll` on Deno's thread pool, which then wakes the JS thread. Free while idle,
  *      but the thread hop adds ~0.25 ms to the first frame of a burst on this kind of VM.
  * - Writes are synchronous `write(2)` calls (~3 us); a full device queue is a counted drop.
@@ -104,10 +104,22 @@ const DEFAULT_MAX_BATCH = 256;
 const BUSY_POLL_SLICE_MS = 0.25;
 
 /**
- * Longest single wait of an inline-waiting receiver, ms. The event loop's fds end it early, but
- * timers are not fds: this bounds how late a timer can fire (and the idle cost: one turn per ms).
+ * Longest single wait of an inline-waiting receiver, ms. The event loop's fds end a wait early,
+ * but timers and other macrotasks (`setTimeout`, `setImmediate`) are not fds: a wait delays them
+ * by up to its length. Waits are therefore a quarter of the time this thread has been quiet
+ * (no frame, no turn busy with other work), from {@link INLINE_WAIT_MIN_SLICE_MS} up to this:
+ * a timer firing during activity is late by at most a fraction of a millisecond, one firing
+ * after long quiet by at most a 250 Hz kernel's tick, and an idle receiver turns the event loop
+ * 250 times a second (under 1% of a core here).
  */
-export const INLINE_WAIT_SLICE_MS = 4;
+export const INLINE_WAIT_MAX_SLICE_MS = 4;
+/** Shortest single wait of an inline-waiting receiver, ms (see {@link INLINE_WAIT_MAX_SLICE_MS}). */
+export const INLINE_WAIT_MIN_SLICE_MS = 0.25;
+/**
+ * An event-loop turn longer than this ran other work (timers, immediates, I/O callbacks): the
+ * thread is in use, so inline waits start short again. A quiet turn takes a few microseconds.
+ */
+const BUSY_TURN_MS = 0.2;
 
 /** What a read that found nothing returns (never handed out: empty batches are not yielded). */
 const NO_FRAMES: FrameBatch = Object.freeze([]) as unknown as FrameBatch;
@@ -148,9 +160,9 @@ export interface TapOptions {
    * Inline waiting, in milliseconds: after the last frame (and any busy polling), wait for the
    * next one in `poll(2)` on the JS thread itself rather than on Deno's thread pool, for this
    * long, then sleep on the thread pool. The frame then wakes this thread directly, which saves
-   * a thread hop (~0.25 ms per burst here). Costs an event-loop turn per
-   * {@link INLINE_WAIT_SLICE_MS} while waiting (under 1% of a core); timers may fire up to that
-   * late, other I/O is not delayed (the event loop's epoll fds are part of the wait).
+   * a thread hop (~0.25 ms per burst here). Other I/O is not delayed (the event loop's epoll fds
+   * are part of the wait); timers and other macrotasks may start a little late, see
+   * {@link INLINE_WAIT_MAX_SLICE_MS}. Costs under 1% of a core while waiting.
    * Default 0 (sleep on the thread pool at once).
    */
   inlineWaitMs?: number;
@@ -351,6 +363,8 @@ class Tap implements TapDevice {
     if (this.#receiving) throw new Error(`Cannot receive: ${this.name} already has a receiver`);
     this.#receiving = true;
     let lastFrameAt = -Infinity;
+    /** When an event-loop turn last ran work other than ours (see {@link BUSY_TURN_MS}). */
+    let lastBusyTurnAt = -Infinity;
     try {
       while (!this.#closed) {
         if (performance.now() - lastFrameAt < this.#busyPollMs) {
@@ -375,9 +389,17 @@ class Tap implements TapDevice {
         }
         if (performance.now() - lastFrameAt < this.#inlineWaitMs) {
           // Let the dealers, timers and other I/O run first: the wait below blocks this thread.
+          const turnStart = performance.now();
           await nextTurn();
           if (this.#closed) return;
-          const frames = this.#waitInline();
+          const now = performance.now();
+          if (now - turnStart > BUSY_TURN_MS) lastBusyTurnAt = now;
+          const quietMs = now - Math.max(lastFrameAt, lastBusyTurnAt);
+          const sliceMs = Math.min(
+            INLINE_WAIT_MAX_SLICE_MS,
+            Math.max(INLINE_WAIT_MIN_SLICE_MS, quietMs / 4),
+          );
+          const frames = this.#waitInline(sliceMs);
           if (frames.length > 0) {
             this.stats.rxInlineWakeups++;
             lastFrameAt = performance.now();
@@ -407,12 +429,12 @@ class Tap implements TapDevice {
 
   /**
    * One inline wait (see {@link TapOptions.inlineWaitMs}): blocks this thread in `poll(2)` until
-   * a frame arrives, the event loop has work, or {@link INLINE_WAIT_SLICE_MS} pass. Returns the
-   * frames read, possibly none.
+   * a frame arrives, the event loop has work, or `sliceMs` pass. Returns the frames read,
+   * possibly none.
    */
-  #waitInline(): FrameBatch {
+  #waitInline(sliceMs: number): FrameBatch {
     const fds = this.#inlineFds ??= this.#newInlinePollFds();
-    const ready = poll(fds, fds.length / POLLFD_BYTES, INLINE_WAIT_SLICE_MS);
+    const ready = poll(fds, fds.length / POLLFD_BYTES, sliceMs * 1000);
     // 0: the slice ended; -1: EINTR (a signal, which the event loop will see too).
     if (ready <= 0) return NO_FRAMES;
     const tapEvents = fds[6] | (fds[7] << 8);
