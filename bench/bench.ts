@@ -108,6 +108,26 @@ async function setUpReflectors(namespaces: Namespaces): Promise<Side[]> {
 }
 
 /**
+ * A gonet server without its cache warmer (`--keep-warm 0`), in namespace G6, measured by
+ * experiment 1 only: what the warmer buys at low load.
+ */
+async function setUpUnwarmedGonet(namespaces: Namespaces): Promise<Side> {
+  const g6 = await namespaces.create("g6");
+  const server = await startServer(g6, GONET_SERVER, "gonet server (no warmer)", [
+    "--keep-warm",
+    "0",
+  ]);
+  return {
+    stack: "gonet no warmer",
+    clientNs: g6,
+    serverIp: "10.0.0.2",
+    clientIp: "10.0.0.1",
+    server,
+    offloads: "with offloads",
+  };
+}
+
+/**
  * A second gonet server without TAP offloads, in its own namespace G2, for experiment 3's
  * with/without comparison.
  */
@@ -235,7 +255,11 @@ async function main(): Promise<number> {
       : [];
     const latencyOnlySides = plan.experiments.includes(1) && plan.mode !== "smoke" &&
         sides.some((s) => s.stack === "gonet")
-      ? [await setUpBusyPollGonet(namespaces), ...await setUpReflectors(namespaces)]
+      ? [
+        await setUpBusyPollGonet(namespaces),
+        await setUpUnwarmedGonet(namespaces),
+        ...await setUpReflectors(namespaces),
+      ]
       : [];
     results.sides = [...sides, ...latencyOnlySides, ...bulkOnlySides].map((s) => ({
       stack: s.stack + (s.offloads === "without offloads" ? " (no offloads)" : ""),

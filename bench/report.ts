@@ -121,10 +121,16 @@ export function renderMarkdown(results: Results): string {
             "checks the TAP between event-loop turns instead of sleeping for up to 0.3 s after " +
             "each frame (one CPU kept busy); measured up to C=100."
           : "") +
+        (e.latency.some((r) => r.stack === "gonet no warmer")
+          ? " gonet no warmer: a gonet server started with `--keep-warm 0`, without the twin " +
+            "stacks that rehearse an echo every 5 ms to keep the caches warm (`stack/" +
+            "cache_warmer.ts`); measured up to C=100."
+          : "") +
         (e.latency.some((r) => r.stack.startsWith("reflector"))
           ? " reflector / reflector busy-poll: the floor, a minimal responder on the same TAP " +
             "code that rewrites each echo request into its reply in place, with no stack behind " +
-            "it (`bench/servers/reflector.ts`), sleeping and busy-polling; measured up to C=100."
+            "it (`bench/servers/reflector.ts`), waiting like gonet (inline, then sleeping) and " +
+            "busy-polling; measured up to C=100."
           : ""),
       "",
     );

@@ -20,16 +20,20 @@ if (import.meta.main) {
       ...TAP_SERVER_OPTIONS,
       "no-offload": { type: "boolean", default: false },
       "busy-poll": { type: "string" },
+      "inline-wait": { type: "string" },
+      "keep-warm": { type: "string" },
     },
   });
-  // Offloads and a short busy poll are on by default, as in `gonet up`; `--no-offload` measures
-  // the plain TAP, `--busy-poll N` another polling window.
+  // Offloads, a short busy poll, inline waiting and the cache warmer are on by default, as in
+  // `gonet up`; `--no-offload` measures the plain TAP, the others take `gonet up`'s values.
   const flags: StackFlagValues = {
     tap: values.tap,
     ip: values.ip,
     hostIp: values["host-ip"],
     offload: !values["no-offload"],
     busyPoll: values["busy-poll"],
+    inlineWait: values["inline-wait"],
+    keepWarm: values["keep-warm"],
   };
   const running = bringUp(parseStackFlags(flags));
   try {

@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import { setIpv4Address, setLinkUp } from "../../ffi/netif.ts";
 import { openTap } from "../../ffi/tap.ts";
+import { DEFAULT_INLINE_WAIT_MS } from "../../cli/stack_flags.ts";
 import { parseIpv4Cidr } from "../../stack/wire/addr.ts";
 import { updateChecksum } from "../../stack/wire/checksum.ts";
 import { emit } from "../lines.ts";
@@ -70,10 +71,16 @@ if (import.meta.main) {
     options: {
       ...TAP_SERVER_OPTIONS,
       "busy-poll": { type: "string", default: "0" },
+      // Waits like `gonet up` by default, so the floor and gonet differ only by the stack.
+      "inline-wait": { type: "string", default: String(DEFAULT_INLINE_WAIT_MS) },
     },
   });
   const ip = parseIpv4Cidr(values.ip)!;
-  const tap = openTap({ name: values.tap, busyPollMicros: Number(values["busy-poll"]) });
+  const tap = openTap({
+    name: values.tap,
+    busyPollMicros: Number(values["busy-poll"]),
+    inlineWaitMs: Number(values["inline-wait"]),
+  });
   setIpv4Address(tap.name, parseIpv4Cidr(values["host-ip"])!);
   setLinkUp(tap.name, true);
   const serving = (async () => {
