@@ -19,7 +19,7 @@ import type { StackConfig } from "./stack_flags.ts";
 export interface RunningStack {
   /** The stack. */
   readonly stack: Stack;
-  /** The cache warmer, unless `--keep-warm 0`. */
+  /** The cache warmer, unless `--keep-warm 0` or `--inline-wait 0`. */
   readonly warmer: CacheWarmer | undefined;
   /** Stops the stack, closes the pcap file and removes the TAP. Idempotent. */
   close(): Promise<void>;
@@ -60,7 +60,7 @@ export function bringUp(config: StackConfig): RunningStack {
     });
     // The warmer rehearses while the TAP has seen frames lately, for as long as the TAP itself
     // waits inline (without an inline wait, wake-ups dominate and warm caches matter less).
-    const warmer = config.keepWarmMs > 0
+    const warmer = config.keepWarmMs > 0 && config.inlineWaitMs > 0
       ? CacheWarmer.start({
         intervalMs: config.keepWarmMs,
         idleAfterMs: config.inlineWaitMs,

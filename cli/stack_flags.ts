@@ -125,8 +125,9 @@ export const DEFAULT_BUSY_POLL_MICROS = 50;
 /**
  * Default inline-wait window, ms (see `TapOptions.inlineWaitMs` in `ffi/tap.ts`). A frame that
  * arrives within it wakes the JS thread directly instead of through Deno's thread pool, which
- * halves a lone ping's round trip here; an idle stack pays one event-loop turn per millisecond
- * for this long, then sleeps for free. Ten seconds covers `ping`'s default one-second interval.
+ * halves a lone ping's round trip here; a quiet stack pays up to 250 event-loop turns a second
+ * (under 1% of a core) for this long, then sleeps for free. Ten seconds covers `ping`'s default
+ * one-second interval.
  */
 export const DEFAULT_INLINE_WAIT_MS = 10_000;
 

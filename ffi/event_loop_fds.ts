@@ -2,15 +2,16 @@
  * The epoll instances of this process's event loops, for a `poll(2)` on the JS thread that must
  * still wake when the event loop has work.
  *
- * Deno's runtime (tokio) waits for sockets, signals and its cross-thread waker (an eventfd that
- * thread-pool tasks, FFI calls and timers-on-other-threads kick) in one epoll instance. An epoll
- * fd is itself pollable: it reads as ready while it holds events nobody has collected. Adding it
- * to our own `poll` set therefore ends our wait as soon as the event loop would have woken, so a
- * receiver blocking the JS thread delays no other I/O. Only timers are not fds: the caller bounds
- * its wait instead.
+ * Deno's runtime (tokio) waits for sockets, pipes and signals in one epoll instance. An epoll fd
+ * is itself pollable: it reads as ready while it holds events nobody has collected, so adding it
+ * to our own `poll` set ends our wait when such I/O arrives. Timers are not fds, and tokio kicks
+ * its cross-thread waker (an eventfd in the same epoll) only while the thread sleeps in tokio's
+ * own wait, so thread-pool completions do not end ours either: the caller bounds its wait for
+ * those (`inline_wait.ts`).
  *
- * Found through /proc/self/fd (`anon_inode:[eventpoll]`). Polling is read-only: we never collect
- * the events, the event loop does on its next turn.
+ * Found through /proc/self/fd (`anon_inode:[eventpoll]`), which needs read permission on all of
+ * /proc/self (`--allow-read`; `--allow-read=/proc/self/fd` is not enough for the link targets).
+ * Polling is read-only: we never collect the events, the event loop does on a later turn.
  * @module
  */
 
@@ -19,6 +20,10 @@ const EPOLL_LINK = "anon_inode:[eventpoll]";
 /**
  * File descriptors of every epoll instance open in this process, found at call time. Empty when
  * /proc is unavailable or unreadable (no `--allow-read`): callers then rely on their time bound.
+ * @example
+ * ```ts
+ * const fds = eventLoopPollFds(); // e.g. [3, 5] in a fresh Deno process
+ * ```
  */
 export function eventLoopPollFds(): number[] {
   const fds: number[] = [];

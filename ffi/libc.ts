@@ -150,13 +150,18 @@ export function fcntl(fd: number, cmd: number, arg = 0): number {
 
 /**
  * `poll(2)` on `count` pollfd records in `fds`, blocking the JS thread for up to `timeoutMicros`
- * (>= 0; `ppoll` underneath, for sub-millisecond waits); returns the number of ready fds, 0 on
+ * (`ppoll` underneath, for sub-millisecond waits); returns the number of ready fds, 0 on
  * timeout, or -1.
+ * @throws {RangeError} for a timeout that is negative, not a number, or 2^32 us or more.
  */
 export function poll(fds: Uint8Array, count: number, timeoutMicros: number): number {
+  if (!(timeoutMicros >= 0 && timeoutMicros < 2 ** 32)) {
+    throw new RangeError(`Invalid poll timeout ${timeoutMicros} us: must be 0 to 2^32`);
+  }
   const seconds = Math.floor(timeoutMicros / 1_000_000);
+  const nanoseconds = Math.round((timeoutMicros - seconds * 1_000_000) * 1000);
   timespec.setUint32(0, seconds, true);
-  timespec.setUint32(8, Math.round((timeoutMicros - seconds * 1_000_000) * 1000), true);
+  timespec.setUint32(8, Math.min(nanoseconds, 999_999_999), true);
   return libc().ppoll(fds, count, timespecBytes, null);
 }
 

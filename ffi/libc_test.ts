@@ -75,10 +75,19 @@ Deno.test("sync poll times out empty and reports POLLIN once readable", () =>
   withEventFd((fd) => {
     const fds = pollFd(fd);
     assert.equal(poll(fds, 1, 0), 0);
-    assert.equal(poll(fds, 1, 1500), 0); // 1.5 ms: seconds 0, nanoseconds 1.5M
+    // A timeout never ends early: the nanoseconds field carries the fraction of a millisecond.
+    let start = performance.now();
+    assert.equal(poll(fds, 1, 1500), 0);
+    assert.ok(performance.now() - start >= 1.4, "a 1.5 ms timeout");
     write(fd, counter(1));
     assert.equal(poll(fds, 1, 0), 1);
-    assert.equal(poll(fds, 1, 2_000_000), 1); // ready at once, whatever the timeout
+    // Ready at once, whatever the timeout (2 s: the seconds field).
+    start = performance.now();
+    assert.equal(poll(fds, 1, 2_000_000), 1);
+    assert.ok(performance.now() - start < 1000);
+    for (const bad of [-1, NaN, Infinity, 2 ** 32]) {
+      assert.throws(() => poll(fds, 1, bad), RangeError);
+    }
     assert.equal(new DataView(fds.buffer).getInt16(6, true), POLLIN);
   }));
 

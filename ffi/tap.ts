@@ -9,8 +9,8 @@
  *   its last frame (see {@link TapOptions}):
  *   1. busy polling: non-blocking reads between event-loop turns, for `busyPollMicros`;
  *   2. inline waiting: `poll(2)` on the JS thread itself, together with the event loop's own
- *      epoll fds (`event_loop_fds.ts`) and in slices of at most {@link INLINE_WAIT_MAX_SLICE_MS},
- *      for `inlineWaitMs`. A frame wakes this thread directly: one wake-up instead of two;
+ *      epoll fds, in short waits that let the event loop turn in between (`inline_wait.ts`), for
+ *      `inlineWaitMs`. A frame wakes this thread directly: one wake-up instead of two;
  *   3. sleeping: a `poll` on Deno's thread pool, which then wakes the JS thread. Free while idle,
  *      but the thread hop adds ~0.25 ms to the first frame of a burst on this kind of VM.
  * - Writes are synchronous `write(2)` calls (~3 us); a full device queue is a counted drop.
@@ -51,7 +51,6 @@ import {
   O_NONBLOCK,
   O_RDWR,
   open,
-  poll,
   pollAsync,
   POLLERR,
   POLLFD_BYTES,
@@ -62,7 +61,7 @@ import {
   write,
 } from "./libc.ts";
 import { MAX_UDP_SEGMENTS, segmentUdpFrame } from "../stack/link/uso.ts";
-import { eventLoopPollFds } from "./event_loop_fds.ts";
+import { InlineWaiter } from "./inline_wait.ts";
 import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
 
 /** `TUNSETIFF = _IOW('T', 202, int)`: attach the fd to a new or existing tun/tap device. */
@@ -103,24 +102,6 @@ const DEFAULT_MAX_BATCH = 256;
 /** Longest stretch a busy-polling receiver spins before letting the event loop turn, ms. */
 const BUSY_POLL_SLICE_MS = 0.25;
 
-/**
- * Longest single wait of an inline-waiting receiver, ms. The event loop's fds end a wait early,
- * but timers and other macrotasks (`setTimeout`, `setImmediate`) are not fds: a wait delays them
- * by up to its length. Waits are therefore a quarter of the time this thread has been quiet
- * (no frame, no turn busy with other work), from {@link INLINE_WAIT_MIN_SLICE_MS} up to this:
- * a timer firing during activity is late by at most a fraction of a millisecond, one firing
- * after long quiet by at most a 250 Hz kernel's tick, and an idle receiver turns the event loop
- * 250 times a second (under 1% of a core here).
- */
-export const INLINE_WAIT_MAX_SLICE_MS = 4;
-/** Shortest single wait of an inline-waiting receiver, ms (see {@link INLINE_WAIT_MAX_SLICE_MS}). */
-export const INLINE_WAIT_MIN_SLICE_MS = 0.25;
-/**
- * An event-loop turn longer than this ran other work (timers, immediates, I/O callbacks): the
- * thread is in use, so inline waits start short again. A quiet turn takes a few microseconds.
- */
-const BUSY_TURN_MS = 0.2;
-
 /** What a read that found nothing returns (never handed out: empty batches are not yielded). */
 const NO_FRAMES: FrameBatch = Object.freeze([]) as unknown as FrameBatch;
 
@@ -160,9 +141,10 @@ export interface TapOptions {
    * Inline waiting, in milliseconds: after the last frame (and any busy polling), wait for the
    * next one in `poll(2)` on the JS thread itself rather than on Deno's thread pool, for this
    * long, then sleep on the thread pool. The frame then wakes this thread directly, which saves
-   * a thread hop (~0.25 ms per burst here). Other I/O is not delayed (the event loop's epoll fds
-   * are part of the wait); timers and other macrotasks may start a little late, see
-   * {@link INLINE_WAIT_MAX_SLICE_MS}. Costs under 1% of a core while waiting.
+   * a thread hop (~0.25 ms per burst here). Other work on the thread may start a little late:
+   * I/O rarely and by well under a millisecond, timers and other macrotasks by up to a quarter
+   * of the quiet time before them and at most 4 ms (see `inline_wait.ts` for the rules). Costs
+   * under 1% of a core while waiting. Use it for one device per thread.
    * Default 0 (sleep on the thread pool at once).
    */
   inlineWaitMs?: number;
@@ -307,8 +289,8 @@ class Tap implements TapDevice {
   /** Two `struct pollfd`: the TAP, then the wakeup eventfd. Owned by the poll while pending. */
   readonly #pollFds = new Uint8Array(2 * POLLFD_BYTES);
   readonly #pollView = new DataView(this.#pollFds.buffer);
-  /** `struct pollfd`s of an inline wait: the TAP, then the event loop's epoll fds. */
-  #inlineFds: Uint8Array | undefined;
+  /** Inline waiting on the TAP fd (see {@link TapOptions.inlineWaitMs}). */
+  readonly #inline: InlineWaiter;
   #arena: Uint8Array;
   /** Checksum flags of the batch being read, copied out per batch (see {@link #drain}). */
   readonly #verifiedScratch: Uint8Array;
@@ -338,6 +320,7 @@ class Tap implements TapDevice {
     this.#maxBatch = maxBatch;
     this.#busyPollMs = busyPollMs;
     this.#inlineWaitMs = inlineWaitMs;
+    this.#inline = new InlineWaiter(fd);
     this.#headerBytes = offload ? VNET_HDR_BYTES : 0;
     this.#maxFrame = offload
       ? Math.max(MAX_OFFLOAD_FRAME, mtu + FRAME_OVERHEAD)
@@ -363,8 +346,6 @@ class Tap implements TapDevice {
     if (this.#receiving) throw new Error(`Cannot receive: ${this.name} already has a receiver`);
     this.#receiving = true;
     let lastFrameAt = -Infinity;
-    /** When an event-loop turn last ran work other than ours (see {@link BUSY_TURN_MS}). */
-    let lastBusyTurnAt = -Infinity;
     try {
       while (!this.#closed) {
         if (performance.now() - lastFrameAt < this.#busyPollMs) {
@@ -389,21 +370,19 @@ class Tap implements TapDevice {
         }
         if (performance.now() - lastFrameAt < this.#inlineWaitMs) {
           // Let the dealers, timers and other I/O run first: the wait below blocks this thread.
-          const turnStart = performance.now();
+          const turnStartedAt = performance.now();
           await nextTurn();
           if (this.#closed) return;
-          const now = performance.now();
-          if (now - turnStart > BUSY_TURN_MS) lastBusyTurnAt = now;
-          const quietMs = now - Math.max(lastFrameAt, lastBusyTurnAt);
-          const sliceMs = Math.min(
-            INLINE_WAIT_MAX_SLICE_MS,
-            Math.max(INLINE_WAIT_MIN_SLICE_MS, quietMs / 4),
-          );
-          const frames = this.#waitInline(sliceMs);
+          const result = this.#inline.wait(turnStartedAt, lastFrameAt);
+          if (result === "event-loop") this.stats.rxInlineLoopWakeups++;
+          if (result !== "fd") continue;
+          const frames = this.#drain();
           if (frames.length > 0) {
             this.stats.rxInlineWakeups++;
             lastFrameAt = performance.now();
             yield frames;
+          } else {
+            this.#checkErrorCondition(this.#inline.fdEvents);
           }
           continue;
         }
@@ -414,6 +393,8 @@ class Tap implements TapDevice {
         // poll only fails with EINTR/ENOMEM here (both fds stay open while it runs): retry.
         if (ready < 0) continue;
         this.stats.rxWakeups++;
+        // After a sleep the event loop's fds may have changed (Workers come and go).
+        this.#inline.refresh();
         const frames = this.#drain();
         if (frames.length > 0) {
           if (this.#busyPollMs > 0 || this.#inlineWaitMs > 0) lastFrameAt = performance.now();
@@ -425,38 +406,6 @@ class Tap implements TapDevice {
     } finally {
       this.#receiving = false;
     }
-  }
-
-  /**
-   * One inline wait (see {@link TapOptions.inlineWaitMs}): blocks this thread in `poll(2)` until
-   * a frame arrives, the event loop has work, or `sliceMs` pass. Returns the frames read,
-   * possibly none.
-   */
-  #waitInline(sliceMs: number): FrameBatch {
-    const fds = this.#inlineFds ??= this.#newInlinePollFds();
-    const ready = poll(fds, fds.length / POLLFD_BYTES, sliceMs * 1000);
-    // 0: the slice ended; -1: EINTR (a signal, which the event loop will see too).
-    if (ready <= 0) return NO_FRAMES;
-    const tapEvents = fds[6] | (fds[7] << 8);
-    if (tapEvents === 0) {
-      this.stats.rxInlineLoopWakeups++;
-      return NO_FRAMES;
-    }
-    const frames = this.#drain();
-    if (frames.length === 0) this.#checkErrorCondition(tapEvents);
-    return frames;
-  }
-
-  /** The TAP's pollfd followed by one per event-loop epoll fd, found now. */
-  #newInlinePollFds(): Uint8Array {
-    const loopFds = eventLoopPollFds();
-    const fds = new Uint8Array((1 + loopFds.length) * POLLFD_BYTES);
-    const view = new DataView(fds.buffer);
-    [this.#fd, ...loopFds].forEach((fd, i) => {
-      view.setInt32(i * POLLFD_BYTES, fd, true);
-      view.setInt16(i * POLLFD_BYTES + 4, POLLIN, true);
-    });
-    return fds;
   }
 
   /** Throws when the TAP's `revents` report an error condition and there was nothing to read. */

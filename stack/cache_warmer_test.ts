@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CacheWarmer } from "./cache_warmer.ts";
 import { ManualClock } from "./clock.ts";
-import { settle } from "../tests/helpers/memory_stacks.ts";
+import { createStackPair, settle } from "../tests/helpers/memory_stacks.ts";
 
 /** A warmer over a manual clock and a traffic counter the test moves by hand. */
 function startWarmer(): { warmer: CacheWarmer; clock: ManualClock; traffic: { frames: number } } {
@@ -86,4 +86,35 @@ Deno.test("cache warmer: rejects a non-positive interval", () => {
       }),
     RangeError,
   );
+});
+
+Deno.test("cache warmer: closing during an echo counts no failure and leaves no timer", async () => {
+  const { warmer, clock, traffic } = startWarmer();
+  traffic.frames = 1;
+  await run(clock, 1000, 1);
+  clock.advance(5); // starts an echo; its reply needs a few microtasks
+  const closing = warmer.close();
+  await settle();
+  await closing;
+  assert.equal(warmer.stats.failures, 0);
+  assert.equal(clock.pendingTimers, 0);
+});
+
+Deno.test("cache warmer: the watched stack's counters do not move", async () => {
+  await using pair = createStackPair();
+  const clock = new ManualClock(1_000);
+  let frames = 0;
+  const warmer = CacheWarmer.start({
+    intervalMs: 5,
+    idleAfterMs: 100,
+    activity: () => frames,
+    clock,
+  });
+  frames = 1;
+  await run(clock, 1000, 1);
+  const before = JSON.stringify([pair.a.stats(), pair.b.stats()]);
+  await run(clock, 5, 10);
+  assert.equal(warmer.stats.echoes, 10);
+  assert.equal(JSON.stringify([pair.a.stats(), pair.b.stats()]), before);
+  await warmer.close();
 });
