@@ -127,9 +127,9 @@ export function read(fd: number, buf: Uint8Array): number {
   return libc().read(fd, buf, buf.length);
 }
 
-/** `write(2)` of all of `buf`; returns the byte count or -1. */
-export function write(fd: number, buf: Uint8Array): number {
-  return libc().write(fd, buf, buf.length);
+/** `write(2)` of the first `length` bytes of `buf` (all of it by default); returns the byte count or -1. */
+export function write(fd: number, buf: Uint8Array, length = buf.length): number {
+  return libc().write(fd, buf, length);
 }
 
 /** `ioctl(2)` whose argument points to `arg` (e.g. a `struct ifreq`); returns the result or -1. */

@@ -60,7 +60,7 @@ import {
   read,
   write,
 } from "./libc.ts";
-import { MAX_UDP_SEGMENTS, segmentUdpFrame } from "../stack/link/uso.ts";
+import { segmentUdpFrame } from "../stack/link/uso.ts";
 import { InlineWaiter } from "./inline_wait.ts";
 import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
 
@@ -275,6 +275,8 @@ class Tap implements TapDevice {
   readonly #headerBytes: number;
   /** With a vnet header: frame plus header for writing, one copy per write. */
   readonly #txBuffer: Uint8Array | undefined;
+  /** The vnet header of {@link #txBuffer}, for its little-endian GSO fields. */
+  readonly #txHeader: DataView | undefined;
   readonly #wakeFd: number;
   readonly #maxBatch: number;
   /** How long to keep polling after the last frame before sleeping, ms (0: never poll). */
@@ -292,8 +294,6 @@ class Tap implements TapDevice {
   /** Inline waiting on the TAP fd (see {@link TapOptions.inlineWaitMs}). */
   readonly #inline: InlineWaiter;
   #arena: Uint8Array;
-  /** Checksum flags of the batch being read, copied out per batch (see {@link #drain}). */
-  readonly #verifiedScratch: Uint8Array;
   #offset = 0;
   /** Where the next read lands: the arena from {@link #offset}, {@link #readBytes} long. */
   #readView: Uint8Array;
@@ -327,11 +327,11 @@ class Tap implements TapDevice {
       : mtu + FRAME_OVERHEAD;
     this.maxSegmentedFrameBytes = offload ? 65535 + 14 : 0;
     this.#txBuffer = offload ? new Uint8Array(VNET_HDR_BYTES + this.#maxFrame) : undefined;
+    this.#txHeader = this.#txBuffer && new DataView(this.#txBuffer.buffer, 0, VNET_HDR_BYTES);
     this.#readBytes = this.#headerBytes + this.#maxFrame + 1;
     this.#arenaBytes = Math.max(offload ? 4 * ARENA_BYTES : ARENA_BYTES, 4 * this.#readBytes);
     this.#arena = new Uint8Array(this.#arenaBytes);
     this.#readView = this.#arena.subarray(0, this.#readBytes);
-    this.#verifiedScratch = new Uint8Array(maxBatch + MAX_UDP_SEGMENTS);
     this.#pollView.setInt32(0, fd, true);
     this.#pollView.setInt16(4, POLLIN, true);
     this.#pollView.setInt32(POLLFD_BYTES, wakeFd, true);
@@ -422,7 +422,8 @@ class Tap implements TapDevice {
    */
   #drain(): FrameBatch {
     let frames: FrameBatch | undefined;
-    const verified = this.#verifiedScratch;
+    // Checksum flags, one per frame, when the vnet header carries them.
+    let verified: number[] | undefined;
     const header = this.#headerBytes;
     let count = 0;
     while (count < this.#maxBatch) {
@@ -459,20 +460,22 @@ class Tap implements TapDevice {
         }
         this.stats.rxUdpSuperFrames++;
         for (const datagram of datagrams) {
-          verified[count++] = 1;
+          (verified ??= []).push(1);
           frames.push(datagram);
+          count++;
         }
         continue;
       }
       if (header > 0) {
-        verified[count] = (arena[start] & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0 ? 1 : 0;
+        (verified ??= []).push(
+          (arena[start] & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0 ? 1 : 0,
+        );
       }
       frames.push(frame);
       count++;
     }
     if (frames === undefined) return NO_FRAMES;
-    // The batch gets its own copy of just its flags: small, and on the JS heap for small batches.
-    if (header > 0) frames.verified = verified.slice(0, count);
+    if (verified !== undefined) frames.verified = verified;
     return frames;
   }
 
@@ -489,17 +492,19 @@ class Tap implements TapDevice {
 
   write(frame: Uint8Array): boolean {
     const tx = this.#txBuffer;
-    if (tx === undefined) return this.#writeRaw(frame, frame.length);
+    if (tx === undefined) return this.#writeRaw(frame, frame.length, frame.length);
     if (frame.length > this.#maxFrame) return this.#drop();
     tx.fill(0, 0, VNET_HDR_BYTES);
     tx.set(frame, VNET_HDR_BYTES);
-    return this.#writeRaw(tx.subarray(0, VNET_HDR_BYTES + frame.length), frame.length);
+    return this.#writeRaw(tx, VNET_HDR_BYTES + frame.length, frame.length);
   }
 
   writeSegmented(frame: Uint8Array, request: SegmentationRequest): boolean {
     const tx = this.#txBuffer;
-    if (tx === undefined || frame.length > this.#maxFrame) return this.#drop();
-    const view = new DataView(tx.buffer, 0, VNET_HDR_BYTES);
+    const view = this.#txHeader;
+    if (tx === undefined || view === undefined || frame.length > this.#maxFrame) {
+      return this.#drop();
+    }
     tx[0] = VNET_F_NEEDS_CSUM;
     tx[1] = VNET_GSO_TCPV4;
     view.setUint16(2, request.headerBytes, true);
@@ -507,7 +512,7 @@ class Tap implements TapDevice {
     view.setUint16(6, request.checksumStart, true);
     view.setUint16(8, 16, true); // the TCP checksum field's offset in the TCP header
     tx.set(frame, VNET_HDR_BYTES);
-    return this.#writeRaw(tx.subarray(0, VNET_HDR_BYTES + frame.length), frame.length);
+    return this.#writeRaw(tx, VNET_HDR_BYTES + frame.length, frame.length);
   }
 
   #drop(): boolean {
@@ -515,9 +520,10 @@ class Tap implements TapDevice {
     return false;
   }
 
-  #writeRaw(bytes: Uint8Array, frameBytes: number): boolean {
+  /** Writes the first `length` bytes of `bytes`, which hold a frame of `frameBytes`. */
+  #writeRaw(bytes: Uint8Array, length: number, frameBytes: number): boolean {
     // A short or failed write (EAGAIN: device queue full; EIO/EINVAL: bad frame) is a drop.
-    if (!this.#closed && write(this.#fd, bytes) === bytes.length) {
+    if (!this.#closed && write(this.#fd, bytes, length) === length) {
       this.stats.txFrames++;
       this.stats.txBytes += frameBytes;
       return true;

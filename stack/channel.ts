@@ -8,9 +8,13 @@
  *   (backpressure) instead of losing data.
  *
  * A receiver takes one item per `await` with `for await (const x of ch)`, or everything queued at
- * once with `for await (const batch of ch.batches())`, which is how dealers amortise the cost of a
- * wakeup over all the packets that arrived meanwhile. A channel has one receiver, its dealer (as in
- * CSP); senders may be many.
+ * once with `for await (const batch of ch.batches())`, which amortises the cost of a wakeup over
+ * all the packets that arrived meanwhile. Dealers use the loop form of the latter,
+ * `while ((batch = await ch.receiveBatch()))`: a sender that finds the receiver waiting hands its
+ * item straight to the receiver's promise, one promise resolution per hop and no generator. On a
+ * path that has been idle for a few milliseconds (a lone ping), that hop costs ~6 us against ~20
+ * for a generator over a queue (cold caches: each builtin touched costs microseconds; measured on
+ * this kind of VM). A channel has one receiver, its dealer (as in CSP); senders may be many.
  * @module
  */
 
@@ -43,6 +47,8 @@ export class Channel<T> implements AsyncIterable<T> {
   #closed = false;
   #drops = 0;
   #receiver: (() => void) | undefined;
+  /** A {@link receiveBatch} waiting on an empty queue: the next item goes straight to it. */
+  #batchReceiver: ((items: T[] | undefined) => void) | undefined;
   /** Senders waiting for room; allocated when the first one waits (most channels never fill). */
   #senders: (() => void)[] | undefined;
 
@@ -74,6 +80,7 @@ export class Channel<T> implements AsyncIterable<T> {
       this.#drops++;
       return false;
     }
+    if (this.#handOff(item)) return true;
     this.#items.push(item);
     this.#wakeReceiver();
     return true;
@@ -85,6 +92,7 @@ export class Channel<T> implements AsyncIterable<T> {
       await new Promise<void>((resolve) => (this.#senders ??= []).push(resolve));
     }
     if (this.#closed) throw new ChannelClosedError(this.name);
+    if (this.#handOff(item)) return;
     this.#items.push(item);
     this.#wakeReceiver();
   }
@@ -121,13 +129,15 @@ export class Channel<T> implements AsyncIterable<T> {
 
   /**
    * Waits for at least one item and takes everything queued, or resolves `undefined` once closed
-   * and empty. The loop form of {@link batches}, for receivers that keep many channels alive at
-   * once (one per TCP connection): it keeps no suspended function of its own while waiting.
+   * and empty. The loop form of {@link batches}, and the dealers' way of reading their inbox: it
+   * keeps no suspended function of its own while waiting, and a sender finding it waiting resolves
+   * it directly with its item (so the items sent in the same turn after that one come in the next
+   * batch, at once).
    */
   receiveBatch(): Promise<T[] | undefined> {
     if (this.length > 0) return Promise.resolve(this.drain());
     if (this.#closed) return Promise.resolve(undefined);
-    return this.#waitForItems().then(() => this.receiveBatch());
+    return new Promise((resolve) => this.#batchReceiver = resolve);
   }
 
   /** Yields everything queued at each wakeup as one array, until closed and empty. */
@@ -154,8 +164,20 @@ export class Channel<T> implements AsyncIterable<T> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const batchReceiver = this.#batchReceiver;
+    this.#batchReceiver = undefined;
+    batchReceiver?.(undefined);
     this.#wakeReceiver();
     this.#wakeSenders();
+  }
+
+  /** Gives `item` to a waiting {@link receiveBatch} (the queue is then empty); whether one was. */
+  #handOff(item: T): boolean {
+    const receiver = this.#batchReceiver;
+    if (receiver === undefined) return false;
+    this.#batchReceiver = undefined;
+    receiver([item]);
+    return true;
   }
 
   #waitForItems(): Promise<void> {

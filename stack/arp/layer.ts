@@ -98,7 +98,7 @@ export class ArpLayer {
 
   /** The dealer loop over ARP payloads from the Ethernet layer; ends when `inbox` closes. */
   async run(inbox: Channel<FrameBatch>): Promise<void> {
-    for await (const batches of inbox.batches()) {
+    for (let batches = await inbox.receiveBatch(); batches; batches = await inbox.receiveBatch()) {
       for (const batch of batches) {
         for (const payload of batch) this.#receive(payload);
       }

@@ -80,10 +80,10 @@ export class EthernetLayer {
             continue;
           }
           payloads = [];
-          if (verified) payloads.verified = new Uint8Array(batch.length);
+          if (verified) payloads.verified = [];
           out.set(etherType, payloads);
         }
-        if (verified) payloads.verified![payloads.length] = verified[i];
+        if (verified) payloads.verified!.push(verified[i]);
         payloads.push(frame.subarray(ETHERNET_HEADER_BYTES));
       }
       for (const [etherType, payloads] of out) {

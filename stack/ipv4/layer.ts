@@ -136,8 +136,8 @@ export class Ipv4Layer implements IpOutput {
   async run(inbox: Channel<FrameBatch>): Promise<void> {
     this.#inbox = inbox;
     try {
-      for await (const batches of inbox.batches()) {
-        for (const batch of batches) {
+      for (let queued = await inbox.receiveBatch(); queued; queued = await inbox.receiveBatch()) {
+        for (const batch of queued) {
           const verified = batch.verified;
           for (let i = 0; i < batch.length; i++) this.#receive(batch[i], verified?.[i] === 1);
         }

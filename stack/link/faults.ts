@@ -88,10 +88,7 @@ export class FaultyLink extends LinkWrapper {
       }
       if (held) out.push(held);
       if (trusted.size > 0) {
-        out.verified = Uint8Array.from(
-          out,
-          (f) => trusted.has(f) && !this.#corrupted.has(f) ? 1 : 0,
-        );
+        out.verified = out.map((f) => trusted.has(f) && !this.#corrupted.has(f) ? 1 : 0);
       }
       if (out.length > 0) yield out;
     }

@@ -176,7 +176,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
 
   /** The dealer: demultiplexes segments and ICMP errors until `inbox` closes. */
   async run(inbox: Channel<TransportInput>): Promise<void> {
-    for await (const batch of inbox.batches()) {
+    for (let batch = await inbox.receiveBatch(); batch; batch = await inbox.receiveBatch()) {
       for (const input of batch) {
         if (input.kind === "packet") {
           const p = input.packet;

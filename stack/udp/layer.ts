@@ -156,7 +156,7 @@ export class UdpLayer {
   /** The dealer loop; ends when `inbox` closes. */
   async run(inbox: Channel<TransportInput>): Promise<void> {
     try {
-      for await (const batch of inbox.batches()) {
+      for (let batch = await inbox.receiveBatch(); batch; batch = await inbox.receiveBatch()) {
         for (const input of batch) {
           if (input.kind === "packet") this.#receive(input.packet);
           else this.#receiveError(input.error);

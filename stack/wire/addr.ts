@@ -5,6 +5,8 @@
  * @module
  */
 
+import { readU32, writeU32 } from "./bytes.ts";
+
 /** An IPv4 address as an unsigned 32-bit integer in host order (10.0.0.1 is 0x0a000001). */
 export type Ipv4Addr = number;
 
@@ -89,16 +91,12 @@ export function subnetBroadcast(cidr: Ipv4Cidr): Ipv4Addr {
 
 /** Reads a big-endian IPv4 address from `bytes` at `offset`. */
 export function readIpv4(bytes: Uint8Array, offset: number): Ipv4Addr {
-  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
-    bytes[offset + 3]) >>> 0;
+  return readU32(bytes, offset);
 }
 
 /** Writes a big-endian IPv4 address into `bytes` at `offset`. */
 export function writeIpv4(bytes: Uint8Array, offset: number, addr: Ipv4Addr): void {
-  bytes[offset] = addr >>> 24;
-  bytes[offset + 1] = addr >>> 16;
-  bytes[offset + 2] = addr >>> 8;
-  bytes[offset + 3] = addr;
+  writeU32(bytes, offset, addr);
 }
 
 const MAC_TEXT =

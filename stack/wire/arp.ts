@@ -10,6 +10,7 @@
 
 import { type Ipv4Addr, type MacAddr, readIpv4, readMac, writeIpv4, writeMac } from "./addr.ts";
 import type { ParseResult } from "./result.ts";
+import { readU16, writeU16 } from "./bytes.ts";
 
 /** Byte offset of the hardware type (ar$hrd). */
 export const ARP_HARDWARE_TYPE_OFFSET = 0;
@@ -66,28 +67,26 @@ export interface ArpRepr {
 export class ArpPacket {
   /** The packet bytes. */
   readonly bytes: Uint8Array;
-  readonly #view: DataView;
 
   /** Wraps `bytes` without copying or validating. */
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Hardware type (1 for Ethernet). */
   get hardwareType(): number {
-    return this.#view.getUint16(ARP_HARDWARE_TYPE_OFFSET);
+    return readU16(this.bytes, ARP_HARDWARE_TYPE_OFFSET);
   }
   set hardwareType(value: number) {
-    this.#view.setUint16(ARP_HARDWARE_TYPE_OFFSET, value);
+    writeU16(this.bytes, ARP_HARDWARE_TYPE_OFFSET, value);
   }
 
   /** Protocol type (0x0800 for IPv4). */
   get protocolType(): number {
-    return this.#view.getUint16(ARP_PROTOCOL_TYPE_OFFSET);
+    return readU16(this.bytes, ARP_PROTOCOL_TYPE_OFFSET);
   }
   set protocolType(value: number) {
-    this.#view.setUint16(ARP_PROTOCOL_TYPE_OFFSET, value);
+    writeU16(this.bytes, ARP_PROTOCOL_TYPE_OFFSET, value);
   }
 
   /** Hardware address length in bytes (6 for Ethernet). */
@@ -108,10 +107,10 @@ export class ArpPacket {
 
   /** Operation (see {@link ArpOperation}). */
   get operation(): number {
-    return this.#view.getUint16(ARP_OPERATION_OFFSET);
+    return readU16(this.bytes, ARP_OPERATION_OFFSET);
   }
   set operation(value: number) {
-    this.#view.setUint16(ARP_OPERATION_OFFSET, value);
+    writeU16(this.bytes, ARP_OPERATION_OFFSET, value);
   }
 
   /** Sender hardware address. */

@@ -9,6 +9,7 @@
 
 import { type MacAddr, readMac, writeMac } from "./addr.ts";
 import type { ParseResult } from "./result.ts";
+import { readU16, writeU16 } from "./bytes.ts";
 
 /** Byte offset of the destination MAC. */
 export const ETHERNET_DESTINATION_OFFSET = 0;
@@ -39,12 +40,10 @@ export const EtherType = { Ipv4: 0x0800, Arp: 0x0806, Ipv6: 0x86dd } as const;
 export class EthernetFrame {
   /** The whole frame. */
   readonly bytes: Uint8Array;
-  readonly #view: DataView;
 
   /** Wraps `bytes` without copying or validating; use {@link parseEthernet} for untrusted input. */
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Destination MAC address. */
@@ -65,10 +64,10 @@ export class EthernetFrame {
 
   /** The EtherType (see {@link EtherType}). */
   get etherType(): number {
-    return this.#view.getUint16(ETHERNET_ETHERTYPE_OFFSET);
+    return readU16(this.bytes, ETHERNET_ETHERTYPE_OFFSET);
   }
   set etherType(value: number) {
-    this.#view.setUint16(ETHERNET_ETHERTYPE_OFFSET, value);
+    writeU16(this.bytes, ETHERNET_ETHERTYPE_OFFSET, value);
   }
 
   /** Everything after the header, padding included (a subarray, not a copy). */

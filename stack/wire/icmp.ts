@@ -12,6 +12,7 @@
 
 import { internetChecksum } from "./checksum.ts";
 import type { ParseResult } from "./result.ts";
+import { readU16, writeU16 } from "./bytes.ts";
 
 /** Byte offset of the type. */
 export const ICMP_TYPE_OFFSET = 0;
@@ -70,12 +71,10 @@ export const IcmpTimeExceededCode = { TtlExceeded: 0, ReassemblyTimeout: 1 } as 
 export class IcmpPacket {
   /** The whole message. */
   readonly bytes: Uint8Array;
-  readonly #view: DataView;
 
   /** Wraps `bytes` without copying or validating; use {@link parseIcmp} for untrusted input. */
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Message type (see {@link IcmpType}). */
@@ -96,34 +95,34 @@ export class IcmpPacket {
 
   /** The checksum field as stored. */
   get checksum(): number {
-    return this.#view.getUint16(ICMP_CHECKSUM_OFFSET);
+    return readU16(this.bytes, ICMP_CHECKSUM_OFFSET);
   }
   set checksum(value: number) {
-    this.#view.setUint16(ICMP_CHECKSUM_OFFSET, value);
+    writeU16(this.bytes, ICMP_CHECKSUM_OFFSET, value);
   }
 
   /** Echo identifier (bytes 4..6; meaningful for echo and echo reply). */
   get identifier(): number {
-    return this.#view.getUint16(ICMP_IDENTIFIER_OFFSET);
+    return readU16(this.bytes, ICMP_IDENTIFIER_OFFSET);
   }
   set identifier(value: number) {
-    this.#view.setUint16(ICMP_IDENTIFIER_OFFSET, value);
+    writeU16(this.bytes, ICMP_IDENTIFIER_OFFSET, value);
   }
 
   /** Echo sequence number (bytes 6..8; meaningful for echo and echo reply). */
   get sequence(): number {
-    return this.#view.getUint16(ICMP_SEQUENCE_OFFSET);
+    return readU16(this.bytes, ICMP_SEQUENCE_OFFSET);
   }
   set sequence(value: number) {
-    this.#view.setUint16(ICMP_SEQUENCE_OFFSET, value);
+    writeU16(this.bytes, ICMP_SEQUENCE_OFFSET, value);
   }
 
   /** Next-hop MTU (bytes 6..8; meaningful for type 3 code 4, RFC 1191 §4; else 0). */
   get nextHopMtu(): number {
-    return this.#view.getUint16(ICMP_NEXT_HOP_MTU_OFFSET);
+    return readU16(this.bytes, ICMP_NEXT_HOP_MTU_OFFSET);
   }
   set nextHopMtu(value: number) {
-    this.#view.setUint16(ICMP_NEXT_HOP_MTU_OFFSET, value);
+    writeU16(this.bytes, ICMP_NEXT_HOP_MTU_OFFSET, value);
   }
 
   /** Parameter problem pointer (byte 4): the octet of the quoted header where the error is. */

@@ -10,6 +10,7 @@
 import { type Ipv4Addr, readIpv4, writeIpv4 } from "./addr.ts";
 import { internetChecksum } from "./checksum.ts";
 import type { ParseResult } from "./result.ts";
+import { readU16, writeU16 } from "./bytes.ts";
 
 /** Byte offset of version (high nibble) and IHL (low nibble). */
 export const IPV4_VERSION_IHL_OFFSET = 0;
@@ -59,12 +60,10 @@ const FRAGMENT_OFFSET_MASK = 0x1fff;
 export class Ipv4Packet {
   /** The bytes this view was made over (may extend beyond `totalLength`, e.g. Ethernet padding). */
   readonly bytes: Uint8Array;
-  readonly #view: DataView;
 
   /** Wraps `bytes` without copying or validating. */
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** IP version (4). */
@@ -95,23 +94,23 @@ export class Ipv4Packet {
 
   /** Total length of the datagram in bytes, header included. */
   get totalLength(): number {
-    return this.#view.getUint16(IPV4_TOTAL_LENGTH_OFFSET);
+    return readU16(this.bytes, IPV4_TOTAL_LENGTH_OFFSET);
   }
   set totalLength(value: number) {
-    this.#view.setUint16(IPV4_TOTAL_LENGTH_OFFSET, value);
+    writeU16(this.bytes, IPV4_TOTAL_LENGTH_OFFSET, value);
   }
 
   /** Identification, shared by all fragments of one datagram (RFC 791 §3.2). */
   get identification(): number {
-    return this.#view.getUint16(IPV4_IDENTIFICATION_OFFSET);
+    return readU16(this.bytes, IPV4_IDENTIFICATION_OFFSET);
   }
   set identification(value: number) {
-    this.#view.setUint16(IPV4_IDENTIFICATION_OFFSET, value);
+    writeU16(this.bytes, IPV4_IDENTIFICATION_OFFSET, value);
   }
 
   /** The reserved flag bit (must be zero per RFC 791; kept visible so it can be checked). */
   get reservedFlag(): boolean {
-    return (this.#view.getUint16(IPV4_FLAGS_FRAGMENT_OFFSET) & FLAG_RESERVED) !== 0;
+    return (readU16(this.bytes, IPV4_FLAGS_FRAGMENT_OFFSET) & FLAG_RESERVED) !== 0;
   }
   set reservedFlag(value: boolean) {
     this.#setFlag(FLAG_RESERVED, value);
@@ -119,7 +118,7 @@ export class Ipv4Packet {
 
   /** The DF ("don't fragment") flag. */
   get dontFragment(): boolean {
-    return (this.#view.getUint16(IPV4_FLAGS_FRAGMENT_OFFSET) & FLAG_DONT_FRAGMENT) !== 0;
+    return (readU16(this.bytes, IPV4_FLAGS_FRAGMENT_OFFSET) & FLAG_DONT_FRAGMENT) !== 0;
   }
   set dontFragment(value: boolean) {
     this.#setFlag(FLAG_DONT_FRAGMENT, value);
@@ -127,7 +126,7 @@ export class Ipv4Packet {
 
   /** The MF ("more fragments") flag. */
   get moreFragments(): boolean {
-    return (this.#view.getUint16(IPV4_FLAGS_FRAGMENT_OFFSET) & FLAG_MORE_FRAGMENTS) !== 0;
+    return (readU16(this.bytes, IPV4_FLAGS_FRAGMENT_OFFSET) & FLAG_MORE_FRAGMENTS) !== 0;
   }
   set moreFragments(value: boolean) {
     this.#setFlag(FLAG_MORE_FRAGMENTS, value);
@@ -138,11 +137,12 @@ export class Ipv4Packet {
    * stores `bytes / 8`, so it must be a multiple of 8.
    */
   get fragmentOffset(): number {
-    return (this.#view.getUint16(IPV4_FLAGS_FRAGMENT_OFFSET) & FRAGMENT_OFFSET_MASK) * 8;
+    return (readU16(this.bytes, IPV4_FLAGS_FRAGMENT_OFFSET) & FRAGMENT_OFFSET_MASK) * 8;
   }
   set fragmentOffset(bytes: number) {
-    const word = this.#view.getUint16(IPV4_FLAGS_FRAGMENT_OFFSET);
-    this.#view.setUint16(
+    const word = readU16(this.bytes, IPV4_FLAGS_FRAGMENT_OFFSET);
+    writeU16(
+      this.bytes,
       IPV4_FLAGS_FRAGMENT_OFFSET,
       (word & ~FRAGMENT_OFFSET_MASK) | ((bytes >>> 3) & FRAGMENT_OFFSET_MASK),
     );
@@ -150,7 +150,7 @@ export class Ipv4Packet {
 
   /** Whether this packet is a fragment (MF set or a nonzero offset). */
   get isFragment(): boolean {
-    return (this.#view.getUint16(IPV4_FLAGS_FRAGMENT_OFFSET) &
+    return (readU16(this.bytes, IPV4_FLAGS_FRAGMENT_OFFSET) &
       (FLAG_MORE_FRAGMENTS | FRAGMENT_OFFSET_MASK)) !== 0;
   }
 
@@ -172,10 +172,10 @@ export class Ipv4Packet {
 
   /** The header checksum field as stored. */
   get checksum(): number {
-    return this.#view.getUint16(IPV4_CHECKSUM_OFFSET);
+    return readU16(this.bytes, IPV4_CHECKSUM_OFFSET);
   }
   set checksum(value: number) {
-    this.#view.setUint16(IPV4_CHECKSUM_OFFSET, value);
+    writeU16(this.bytes, IPV4_CHECKSUM_OFFSET, value);
   }
 
   /** Source address. */
@@ -221,8 +221,8 @@ export class Ipv4Packet {
   }
 
   #setFlag(flag: number, value: boolean): void {
-    const word = this.#view.getUint16(IPV4_FLAGS_FRAGMENT_OFFSET);
-    this.#view.setUint16(IPV4_FLAGS_FRAGMENT_OFFSET, value ? word | flag : word & ~flag);
+    const word = readU16(this.bytes, IPV4_FLAGS_FRAGMENT_OFFSET);
+    writeU16(this.bytes, IPV4_FLAGS_FRAGMENT_OFFSET, value ? word | flag : word & ~flag);
   }
 }
 
@@ -327,22 +327,23 @@ export function emitIpv4Header(repr: Ipv4Repr, buf: Uint8Array): number {
       `Cannot emit IPv4 header: fragment offset ${offset} is not a multiple of 8 in 0..65528`,
     );
   }
-  const view = new DataView(buf.buffer, buf.byteOffset, IPV4_MIN_HEADER_BYTES);
   buf[IPV4_VERSION_IHL_OFFSET] = 0x45;
   buf[IPV4_TOS_OFFSET] = repr.tos ?? 0;
-  view.setUint16(IPV4_TOTAL_LENGTH_OFFSET, totalLength);
-  view.setUint16(IPV4_IDENTIFICATION_OFFSET, repr.identification ?? 0);
-  view.setUint16(
+  writeU16(buf, IPV4_TOTAL_LENGTH_OFFSET, totalLength);
+  writeU16(buf, IPV4_IDENTIFICATION_OFFSET, repr.identification ?? 0);
+  writeU16(
+    buf,
     IPV4_FLAGS_FRAGMENT_OFFSET,
     (repr.dontFragment ? FLAG_DONT_FRAGMENT : 0) | (repr.moreFragments ? FLAG_MORE_FRAGMENTS : 0) |
       (offset >>> 3),
   );
   buf[IPV4_TTL_OFFSET] = repr.ttl;
   buf[IPV4_PROTOCOL_OFFSET] = repr.protocol;
-  view.setUint16(IPV4_CHECKSUM_OFFSET, 0);
+  writeU16(buf, IPV4_CHECKSUM_OFFSET, 0);
   writeIpv4(buf, IPV4_SOURCE_OFFSET, repr.source);
   writeIpv4(buf, IPV4_DESTINATION_OFFSET, repr.destination);
-  view.setUint16(
+  writeU16(
+    buf,
     IPV4_CHECKSUM_OFFSET,
     internetChecksum(buf.subarray(0, IPV4_MIN_HEADER_BYTES)),
   );

@@ -11,6 +11,7 @@
 import type { Ipv4Addr } from "./addr.ts";
 import { finishChecksum, pseudoHeaderSum, sumWords } from "./checksum.ts";
 import type { ParseResult } from "./result.ts";
+import { readU16, readU32, writeU16, writeU32 } from "./bytes.ts";
 
 /** The TCP header flags (RFC 9293 §3.1; ECE and CWR from RFC 3168 §23.2). */
 export const TcpFlags = {
@@ -228,31 +229,29 @@ export function emitTcpOptions(buffer: Uint8Array, offset: number, options: TcpO
 export class TcpSegment {
   /** The segment bytes (header through payload). */
   readonly bytes: Uint8Array;
-  #view: DataView;
   #options: TcpOptions | undefined;
 
   /** Wraps `bytes`; `options` may be supplied when already parsed. */
   constructor(bytes: Uint8Array, options?: TcpOptions) {
     this.bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#options = options;
   }
 
   /** Source port. */
   get sourcePort(): number {
-    return this.#view.getUint16(SRC_PORT);
+    return readU16(this.bytes, SRC_PORT);
   }
   /** Destination port. */
   get destinationPort(): number {
-    return this.#view.getUint16(DST_PORT);
+    return readU16(this.bytes, DST_PORT);
   }
   /** Sequence number. */
   get seq(): number {
-    return this.#view.getUint32(SEQ);
+    return readU32(this.bytes, SEQ);
   }
   /** Acknowledgment number. */
   get ack(): number {
-    return this.#view.getUint32(ACK);
+    return readU32(this.bytes, ACK);
   }
   /** Header length in 32-bit words (5..15). */
   get dataOffset(): number {
@@ -272,15 +271,15 @@ export class TcpSegment {
   }
   /** Advertised window (unscaled, as on the wire). */
   get window(): number {
-    return this.#view.getUint16(WINDOW);
+    return readU16(this.bytes, WINDOW);
   }
   /** Checksum as on the wire. */
   get checksum(): number {
-    return this.#view.getUint16(CHECKSUM);
+    return readU16(this.bytes, CHECKSUM);
   }
   /** Urgent pointer. */
   get urgent(): number {
-    return this.#view.getUint16(URGENT);
+    return readU16(this.bytes, URGENT);
   }
   /** The raw options area. */
   get optionBytes(): Uint8Array {
@@ -397,40 +396,27 @@ export function emitTcp(
   if (buffer.length < total) {
     throw new RangeError(`TCP segment needs ${total} bytes, buffer has ${buffer.length}`);
   }
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  view.setUint16(SRC_PORT, fields.sourcePort);
-  view.setUint16(DST_PORT, fields.destinationPort);
-  view.setUint32(SEQ, fields.seq >>> 0);
-  view.setUint32(ACK, fields.ack >>> 0);
+  writeU16(buffer, SRC_PORT, fields.sourcePort);
+  writeU16(buffer, DST_PORT, fields.destinationPort);
+  writeU32(buffer, SEQ, fields.seq >>> 0);
+  writeU32(buffer, ACK, fields.ack >>> 0);
   const optionsLength = fields.options
     ? emitTcpOptions(buffer, TCP_HEADER_LENGTH, fields.options)
     : 0;
   const headerLength = TCP_HEADER_LENGTH + optionsLength;
   buffer[DATA_OFFSET] = (headerLength / 4) << 4;
   buffer[FLAGS] = fields.flags;
-  view.setUint16(WINDOW, fields.window);
-  view.setUint16(CHECKSUM, 0);
-  view.setUint16(URGENT, fields.urgent ?? 0);
+  writeU16(buffer, WINDOW, fields.window);
+  writeU16(buffer, CHECKSUM, 0);
+  writeU16(buffer, URGENT, fields.urgent ?? 0);
   buffer.set(payload, headerLength);
   const pseudo = pseudoHeaderSum(source, destination, 6, total);
   if (checksum === "partial") {
     // finishChecksum complements; the partial form is the folded sum itself.
-    view.setUint16(CHECKSUM, ~finishChecksum(pseudo) & 0xffff);
+    writeU16(buffer, CHECKSUM, ~finishChecksum(pseudo) & 0xffff);
     return total;
   }
   const sum = sumWords(buffer.subarray(0, total), pseudo);
-  view.setUint16(CHECKSUM, finishChecksum(sum));
+  writeU16(buffer, CHECKSUM, finishChecksum(sum));
   return total;
-}
-
-function readU32(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset] << 24) | (bytes[offset + 1] << 16) | (bytes[offset + 2] << 8) |
-    bytes[offset + 3]) >>> 0;
-}
-
-function writeU32(bytes: Uint8Array, offset: number, value: number): void {
-  bytes[offset] = value >>> 24;
-  bytes[offset + 1] = value >>> 16;
-  bytes[offset + 2] = value >>> 8;
-  bytes[offset + 3] = value;
 }

@@ -10,6 +10,7 @@
 import type { Ipv4Addr } from "./addr.ts";
 import { finishChecksum, pseudoHeaderSum, sumWords } from "./checksum.ts";
 import type { ParseResult } from "./result.ts";
+import { readU16, writeU16 } from "./bytes.ts";
 
 /** Byte offset of the source port. */
 export const UDP_SOURCE_PORT_OFFSET = 0;
@@ -39,44 +40,42 @@ const PROTOCOL_UDP = 17;
 export class UdpDatagram {
   /** The bytes this view was made over (may extend beyond `length`). */
   readonly bytes: Uint8Array;
-  readonly #view: DataView;
 
   /** Wraps `bytes` without copying or validating; use {@link parseUdp} for untrusted input. */
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Source port (0 when no reply is expected, RFC 768). */
   get sourcePort(): number {
-    return this.#view.getUint16(UDP_SOURCE_PORT_OFFSET);
+    return readU16(this.bytes, UDP_SOURCE_PORT_OFFSET);
   }
   set sourcePort(value: number) {
-    this.#view.setUint16(UDP_SOURCE_PORT_OFFSET, value);
+    writeU16(this.bytes, UDP_SOURCE_PORT_OFFSET, value);
   }
 
   /** Destination port. */
   get destinationPort(): number {
-    return this.#view.getUint16(UDP_DESTINATION_PORT_OFFSET);
+    return readU16(this.bytes, UDP_DESTINATION_PORT_OFFSET);
   }
   set destinationPort(value: number) {
-    this.#view.setUint16(UDP_DESTINATION_PORT_OFFSET, value);
+    writeU16(this.bytes, UDP_DESTINATION_PORT_OFFSET, value);
   }
 
   /** Length of header plus data in bytes. */
   get length(): number {
-    return this.#view.getUint16(UDP_LENGTH_OFFSET);
+    return readU16(this.bytes, UDP_LENGTH_OFFSET);
   }
   set length(value: number) {
-    this.#view.setUint16(UDP_LENGTH_OFFSET, value);
+    writeU16(this.bytes, UDP_LENGTH_OFFSET, value);
   }
 
   /** The checksum field as stored (0 means none was computed, RFC 768). */
   get checksum(): number {
-    return this.#view.getUint16(UDP_CHECKSUM_OFFSET);
+    return readU16(this.bytes, UDP_CHECKSUM_OFFSET);
   }
   set checksum(value: number) {
-    this.#view.setUint16(UDP_CHECKSUM_OFFSET, value);
+    writeU16(this.bytes, UDP_CHECKSUM_OFFSET, value);
   }
 
   /** The data: `bytes[8..length]` (a subarray). */
