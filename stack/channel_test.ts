@@ -254,3 +254,18 @@ Deno.test("channel: receiveBatch takes everything queued, waits when empty, ends
   assert.deepEqual(await ch.receiveBatch(), [4], "queued items survive close");
   assert.equal(await ch.receiveBatch(), undefined);
 });
+
+Deno.test("channel: a waiting receiveBatch gets the first item at once, the rest of the turn next", async () => {
+  const ch = new Channel<number>(8, "handoff");
+  const waiting = ch.receiveBatch();
+  ch.trySend(1); // straight to the waiting receiver
+  ch.trySend(2);
+  await ch.send(3);
+  assert.equal(ch.length, 2, "only the items after the hand-off are queued");
+  assert.deepEqual(await waiting, [1]);
+  assert.deepEqual(await ch.receiveBatch(), [2, 3], "in order, in one batch");
+  const closed = ch.receiveBatch();
+  ch.close();
+  assert.equal(await closed, undefined, "close ends a waiting receiveBatch");
+  assert.equal(ch.trySend(4), false);
+});
