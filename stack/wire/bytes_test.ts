@@ -1,30 +1,10 @@
 import assert from "node:assert/strict";
 import { readU16, readU32, writeU16, writeU32 } from "./bytes.ts";
+import { hex } from "../../tests/helpers/bytes.ts";
 
 // An IPv4 header (a UDP datagram from 192.168.0.1 to 192.168.0.199), the worked example of the
-// Internet checksum that is widely quoted: 4500 0073 0000 4000 4011 b861 c0a8 0001 c0a8 00c7.
-const HEADER = Uint8Array.of(
-  0x45,
-  0x00,
-  0x00,
-  0x73,
-  0x00,
-  0x00,
-  0x40,
-  0x00,
-  0x40,
-  0x11,
-  0xb8,
-  0x61,
-  0xc0,
-  0xa8,
-  0x00,
-  0x01,
-  0xc0,
-  0xa8,
-  0x00,
-  0xc7,
-);
+// Internet checksum that is widely quoted.
+const HEADER = hex("4500 0073 0000 4000 4011 b861 c0a8 0001 c0a8 00c7");
 
 Deno.test("bytes: reads network-order fields of a real IPv4 header", () => {
   assert.equal(readU16(HEADER, 2), 0x0073); // total length 115

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { hex } from "../../tests/helpers/bytes.ts";
 import {
   finishChecksum,
   internetChecksum,
@@ -50,28 +51,7 @@ Deno.test("checksum: subarrays at odd byte offsets are read correctly", () => {
 });
 
 Deno.test("checksum: a header containing its checksum sums to zero", () => {
-  const header = Uint8Array.of(
-    0x45,
-    0x00,
-    0x00,
-    0x73,
-    0x00,
-    0x00,
-    0x40,
-    0x00,
-    0x40,
-    0x11,
-    0xb8,
-    0x61,
-    0xc0,
-    0xa8,
-    0x00,
-    0x01,
-    0xc0,
-    0xa8,
-    0x00,
-    0xc7,
-  ); // deno-fmt-ignore
+  const header = hex("4500 0073 0000 4000 4011 b861 c0a8 0001 c0a8 00c7");
   assert.equal(internetChecksum(header), 0);
 });
 
