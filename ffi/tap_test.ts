@@ -271,11 +271,15 @@ async function quietIpv6(ns: TestNamespace): Promise<void> {
 /** Collects ARP replies from `tap`; `replyNumber(n)` resolves once n have arrived. */
 function collectArpReplies(tap: TapDevice) {
   const replies: Uint8Array[] = [];
+  /** ARP replies in each batch that held any. */
+  const batchSizes: number[] = [];
   let wanted = 0;
   let arrived: (() => void) | undefined;
   const receiving = (async () => {
     for await (const batch of tap.receive()) {
+      const before = replies.length;
       for (const frame of batch) if (isArpReply(frame)) replies.push(frame);
+      if (replies.length > before) batchSizes.push(replies.length - before);
       if (replies.length >= wanted) arrived?.();
     }
   })();
@@ -283,8 +287,33 @@ function collectArpReplies(tap: TapDevice) {
     wanted = n;
     return within(new Promise<void>((resolve) => arrived = resolve), 5000, `ARP reply ${n}`);
   };
-  return { replies, receiving, replyNumber };
+  return { replies, batchSizes, receiving, replyNumber };
 }
+
+Deno.test("after a quiet spell the first frame goes up alone and the rest follow at once", async () => {
+  await using ns = await createTestNamespace();
+  await quietIpv6(ns);
+  const tap = openConfiguredTap(ns, undefined, 0, 60_000);
+  const { replies, batchSizes, receiving, replyNumber } = collectArpReplies(tap);
+  try {
+    let next = replyNumber(1);
+    assert.equal(tap.write(arpRequestFrom(1)), true);
+    await next;
+    // The quiet spell under test (over 1 ms), not a wait for anything to happen.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // The kernel answers each request inside our write(2), so all 20 replies are queued on the
+    // TAP before the receiver, waiting inline, looks again.
+    next = replyNumber(21);
+    for (let i = 2; i <= 21; i++) assert.equal(tap.write(arpRequestFrom(i)), true);
+    await next;
+    assert.deepEqual(batchSizes, [1, 1, 19]);
+    assert.equal(tap.stats.rxWakeups, 1);
+    assert.equal(tap.stats.rxInlineWakeups, 2);
+  } finally {
+    await within(Promise.all([tap.close(), receiving]), 2000, "close() and the receiver ending");
+  }
+  assert.equal(replies.length, 21);
+});
 
 Deno.test("inline waiting finds the next frame on the JS thread, and timers go on", async () => {
   await using ns = await createTestNamespace();

@@ -29,6 +29,12 @@ export interface EthernetStats {
 /** Frame bytes an upper layer hands down: `frame[14..]` is the payload, `frame[0..14]` is free. */
 export type OutgoingFrame = Uint8Array;
 
+/** Where frames of one EtherType go, and those of the batch being dealt that go there. */
+interface Binding {
+  channel: Channel<FrameBatch>;
+  pending: FrameBatch | undefined;
+}
+
 /** The Ethernet layer of one interface. */
 export class EthernetLayer {
   /** Our MAC address. */
@@ -36,7 +42,9 @@ export class EthernetLayer {
   /** Counters. */
   readonly stats: EthernetStats = { rxFrames: 0, txFrames: 0, drops: {} };
   readonly #link: LinkDevice;
-  readonly #bindings = new Map<number, Channel<FrameBatch>>();
+  readonly #bindings = new Map<number, Binding>();
+  /** The bindings in order, for handing out a batch without iterating a Map. */
+  readonly #routes: Binding[] = [];
   readonly #padding = new Uint8Array(ETHERNET_MIN_FRAME_BYTES);
 
   /** Creates the layer for `link` with our `mac`. */
@@ -51,7 +59,14 @@ export class EthernetLayer {
    * Ingress never waits: a full channel drops the batch, counted per frame.
    */
   bind(etherType: number, channel: Channel<FrameBatch>): void {
-    this.#bindings.set(etherType, channel);
+    const existing = this.#bindings.get(etherType);
+    if (existing) {
+      existing.channel = channel;
+      return;
+    }
+    const binding: Binding = { channel, pending: undefined };
+    this.#bindings.set(etherType, binding);
+    this.#routes.push(binding);
   }
 
   /** The dealer loop: runs until the link stops delivering frames. */
@@ -59,7 +74,6 @@ export class EthernetLayer {
     const drops = this.stats.drops;
     for await (const batch of this.#link.receive()) {
       const verified = batch.verified;
-      const out = new Map<number, FrameBatch>();
       for (let i = 0; i < batch.length; i++) {
         const frame = batch[i];
         if (frame.length < ETHERNET_HEADER_BYTES) {
@@ -73,21 +87,27 @@ export class EthernetLayer {
         }
         const etherType = (frame[ETHERNET_ETHERTYPE_OFFSET] << 8) |
           frame[ETHERNET_ETHERTYPE_OFFSET + 1];
-        let payloads = out.get(etherType);
+        const binding = this.#bindings.get(etherType);
+        if (!binding) {
+          countDrop(drops, "unknown-ethertype");
+          continue;
+        }
+        let payloads = binding.pending;
         if (!payloads) {
-          if (!this.#bindings.has(etherType)) {
-            countDrop(drops, "unknown-ethertype");
-            continue;
-          }
           payloads = [];
           if (verified) payloads.verified = [];
-          out.set(etherType, payloads);
+          binding.pending = payloads;
         }
         if (verified) payloads.verified!.push(verified[i]);
         payloads.push(frame.subarray(ETHERNET_HEADER_BYTES));
       }
-      for (const [etherType, payloads] of out) {
-        if (this.#bindings.get(etherType)!.trySend(payloads)) {
+      // Indexed, not for-of: no iterator object on a path that runs cold after idle spells.
+      const routes = this.#routes;
+      for (let r = 0; r < routes.length; r++) {
+        const payloads = routes[r].pending;
+        if (payloads === undefined) continue;
+        routes[r].pending = undefined;
+        if (routes[r].channel.trySend(payloads)) {
           this.stats.rxFrames += payloads.length;
         } else {
           drops["inbox-full"] = (drops["inbox-full"] ?? 0) + payloads.length;
