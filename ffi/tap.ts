@@ -3,8 +3,9 @@
  * /dev/net/tun (Documentation/networking/tuntap.rst).
  *
  * I/O design (numbers in /work/shared/TAP-FACTS.md):
- * - The fd is non-blocking. Receiving waits for readiness, then reads synchronously until EAGAIN,
- *   so a wakeup is paid per batch, not per frame (~450k-700k frames/s instead of ~20k with one
+ * - The fd is non-blocking. Receiving waits for readiness, then reads synchronously until EAGAIN
+ *   (after a quiet spell the first frame goes up alone, see `#wakeupLimit`), so a wakeup is paid
+ *   per batch, not per frame (~450k-700k frames/s instead of ~20k with one
  *   async read per frame). Three ways to wait, in the order a receiver goes through them after
  *   its last frame (see {@link TapOptions}):
  *   1. busy polling: non-blocking reads between event-loop turns, for `busyPollMicros`;
