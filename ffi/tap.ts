@@ -5,9 +5,9 @@
  * I/O design (numbers in /work/shared/TAP-FACTS.md):
  * - The fd is non-blocking. Receiving waits for readiness, then reads synchronously until EAGAIN
  *   (after a quiet spell the first frame goes up alone, see `#wakeupLimit`), so a wakeup is paid
- *   per batch, not per frame (~450k-700k frames/s instead of ~20k with one
- *   async read per frame). Three ways to wait, in the order a receiver goes through them after
- *   its last frame (see {@link TapOptions}):
+ *   per batch, not per frame (~450k-700k frames/s instead of ~20k with one async read per frame).
+ *   Three ways to wait, in the order a receiver goes through them after its last frame (see
+ *   {@link TapOptions}):
  *   1. busy polling: non-blocking reads between event-loop turns, for `busyPollMicros`;
  *   2. inline waiting: `poll(2)` on the JS thread itself, together with the event loop's own
  *      epoll fds, in short waits that let the event loop turn in between (`inline_wait.ts`), for
@@ -110,7 +110,6 @@ const NO_FRAMES: FrameBatch = Object.freeze([]) as unknown as FrameBatch;
 const LONE_FRAME_AFTER_QUIET_MS = 1;
 
 /** Resolves after one turn of the event loop (after pending I/O and timers had their go). */
-
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -300,7 +299,10 @@ class Tap implements TapDevice {
   readonly #inline: InlineWaiter;
   #arena: Uint8Array;
   #offset = 0;
-  /** Where the next read lands: the arena from {@link #offset}, {@link #readBytes} long (made on use). */
+  /**
+   * Where the next read lands: the arena from {@link #offset}, {@link #readBytes} long; made by
+   * the read that needs it.
+   */
   #readView: Uint8Array | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -437,8 +439,8 @@ class Tap implements TapDevice {
 
   /**
    * Reads every ready frame, up to `limit` (a USO super-frame counts as its datagrams and may
-   * overshoot it), without blocking. Finding nothing allocates
-   * nothing, so busy polling does not churn the heap (and with it the CPU caches).
+   * overshoot it), without blocking. Finding nothing allocates nothing, so busy polling does not
+   * churn the heap (and with it the CPU caches).
    */
   #drain(limit: number = this.#maxBatch): FrameBatch {
     let frames: FrameBatch | undefined;
