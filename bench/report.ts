@@ -131,6 +131,11 @@ export function renderMarkdown(results: Results): string {
             "code that rewrites each echo request into its reply in place, with no stack behind " +
             "it (`bench/servers/reflector.ts`), waiting like gonet (inline, then sleeping) and " +
             "busy-polling; measured up to C=100."
+          : "") +
+        (results.plan.extraSidePingSizes.length < results.plan.pingSizes.length
+          ? ` These extra sides were measured at ${
+            results.plan.extraSidePingSizes.join(" and ")
+          } B only.`
           : ""),
       "",
     );

@@ -79,6 +79,7 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
       for (const side of sides) {
         // The extra sides (busy polling, the floor) answer a question about low load only.
         if (extra.has(side) && concurrency > EXTRA_SIDES_MAX_CONCURRENCY) continue;
+        if (extra.has(side) && !plan.extraSidePingSizes.includes(payload)) continue;
         const count = concurrency === 1 ? plan.pingCountAlone : plan.pingCount;
         const budgetMs = (count * plan.pingInterval + 12) * 1000 + concurrency * 20;
         const before = await attempt(ctx, "exp1 stats", () => serverStats(side));
