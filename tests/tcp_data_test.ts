@@ -60,6 +60,23 @@ Deno.test("tcp data: delayed ACK after 40 ms, immediate on the second full segme
   await probe.close();
 });
 
+Deno.test("tcp data: a response carries the ACK of its request; no window update before it", async () => {
+  // Window scaling on: the SYN-ACK could only offer 65,535 of the 256 KiB buffer, so the first
+  // read finds far more room than was advertised. That is not a window shrunk by unread data
+  // (RFC 9293 §3.8.6.2.2): the response advertises the larger window itself.
+  const { probe, conn, iss } = await open({}, { mss: 1460, windowScale: 7 });
+  await probe.send({ flags: ACK | PSH, seq: P + 1, ack: iss + 1, payload: bytes(32) });
+  const buf = new Uint8Array(100);
+  assert.equal(await conn.read(buf), 32);
+  assert.equal(await conn.write(bytes(32, 2)), 32);
+  await probe.settle();
+  const response = probe.expect({ flags: ACK | PSH, seq: iss + 1, ack: P + 33, length: 32 });
+  assert.ok(response.window << 7 > 65535, `window ${response.window} << 7 covers the buffer`);
+  probe.expectNone("one segment: the response");
+  conn.close();
+  await probe.close();
+});
+
 Deno.test("tcp data: an idle connection runs no task; the next segment or write starts one", async () => {
   const { probe, conn, iss } = await open();
   await probe.settle();

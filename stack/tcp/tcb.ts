@@ -365,13 +365,17 @@ export class Tcb {
       // Window update when reading reopened a window that had shrunk (RFC 9293 §3.8.6.2.2,
       // RFC 1122 §4.2.3.3): the advertised window is at most half the buffer and may grow by
       // at least min(half the buffer, 2*MSS), or it was below min(half, MSS) and now reaches it.
+      // Shrunk means held down by unread data: a window held down only by the unscaled 64 KB
+      // of the handshake grows with our next segment anyway, and an update for it would cost
+      // every request/response connection an extra pure ACK just before its response.
       const advertised = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
       const room = this.#windowRoom();
       const half = this.config.recvBufferBytes / 2;
       const step = Math.min(half, 2 * this.config.mss);
       const sws = Math.min(half, this.config.mss);
+      const unreadBefore = this.config.recvBufferBytes - before;
       if (
-        (advertised <= half && room - advertised >= step) ||
+        (advertised <= half && room - advertised >= step && unreadBefore >= step) ||
         (advertised < sws && room >= sws && before < room)
       ) {
         this.#emitAck();
