@@ -402,12 +402,7 @@ class Tap implements TapDevice {
         this.stats.rxWakeups++;
         // After a sleep the event loop's fds may have changed (Workers come and go).
         this.#inline.refresh();
-        // Alone only if the rest can be read without another trip through the thread pool.
-        const frames = this.#drain(
-          this.#busyPollMs > 0 || this.#inlineWaitMs > 0
-            ? this.#wakeupLimit(lastFrameAt)
-            : this.#maxBatch,
-        );
+        const frames = this.#drain(this.#wakeupLimit(lastFrameAt));
         if (frames.length > 0) {
           if (this.#busyPollMs > 0 || this.#inlineWaitMs > 0) lastFrameAt = performance.now();
           yield frames;
@@ -424,8 +419,10 @@ class Tap implements TapDevice {
    * How many frames a read after a wake-up takes. The first frame after a quiet spell goes up
    * alone: looking for a second one costs a read that fails and an errno call (~20 us when cold)
    * before the first is handled, and the next turn's busy poll or wait finds the rest at once.
+   * Without either, the rest would cost another trip through the thread pool: take them all.
    */
   #wakeupLimit(lastFrameAt: number): number {
+    if (this.#busyPollMs === 0 && this.#inlineWaitMs === 0) return this.#maxBatch;
     return performance.now() - lastFrameAt > LONE_FRAME_AFTER_QUIET_MS ? 1 : this.#maxBatch;
   }
 

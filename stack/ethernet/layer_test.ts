@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Channel } from "../channel.ts";
 import type { FrameBatch, LinkDevice } from "../link/link.ts";
 import { parseMac } from "../wire/addr.ts";
+import { hex as frame } from "../../tests/helpers/bytes.ts";
 import { EthernetLayer } from "./layer.ts";
 
 /** A link that delivers the given batches, then ends. */
@@ -18,10 +19,9 @@ function scriptedLink(batches: FrameBatch[]): LinkDevice {
   };
 }
 
-/** An Ethernet II frame from hex: destination, source, EtherType, payload. */
-function frame(hex: string): Uint8Array {
-  const clean = hex.replaceAll(" ", "");
-  return Uint8Array.from(clean.match(/../g)!, (byte) => parseInt(byte, 16));
+/** The Ethernet layer of MAC 02:00:00:00:00:02 over a link delivering `batches`. */
+function layerOver(batches: FrameBatch[]): EthernetLayer {
+  return new EthernetLayer(scriptedLink(batches), parseMac("02:00:00:00:00:02")!);
 }
 
 const OURS = "02 00 00 00 00 02";
@@ -30,17 +30,14 @@ const BROADCAST = "ff ff ff ff ff ff";
 const PEER = "02 00 00 00 00 01";
 
 Deno.test("Ethernet dealer hands each EtherType its frames of a wakeup as one batch", async () => {
-  const ethernet = new EthernetLayer(
-    scriptedLink([
-      Object.assign([
-        frame(`${OURS} ${PEER} 0800 45 01`),
-        frame(`${BROADCAST} ${PEER} 0806 00 01`),
-        frame(`${OURS} ${PEER} 0800 45 02`),
-      ], { verified: [1, 0, 0] }),
-      [frame(`${OURS} ${PEER} 0800 45 03`)],
-    ]),
-    parseMac("02:00:00:00:00:02")!,
-  );
+  const ethernet = layerOver([
+    Object.assign([
+      frame(`${OURS} ${PEER} 0800 45 01`),
+      frame(`${BROADCAST} ${PEER} 0806 00 01`),
+      frame(`${OURS} ${PEER} 0800 45 02`),
+    ], { verified: [1, 0, 0] }),
+    [frame(`${OURS} ${PEER} 0800 45 03`)],
+  ]);
   const ipv4 = new Channel<FrameBatch>(8, "ipv4");
   const arp = new Channel<FrameBatch>(8, "arp");
   ethernet.bind(0x0800, ipv4);
@@ -63,16 +60,13 @@ Deno.test("Ethernet dealer hands each EtherType its frames of a wakeup as one ba
 });
 
 Deno.test("Ethernet dealer counts and drops frames it cannot deliver", async () => {
-  const ethernet = new EthernetLayer(
-    scriptedLink([[
-      frame(`${OURS} ${PEER} 08`), // 13 bytes: shorter than a header
-      frame(`${OTHER} ${PEER} 0800 45 00`),
-      frame(`${OURS} ${PEER} 88cc 00 00`), // LLDP: nobody bound
-      frame(`${OURS} ${PEER} 0800 45 00`),
-      frame(`${OURS} ${PEER} 0800 45 00`),
-    ]]),
-    parseMac("02:00:00:00:00:02")!,
-  );
+  const ethernet = layerOver([[
+    frame(`${OURS} ${PEER} 08`), // 13 bytes: shorter than a header
+    frame(`${OTHER} ${PEER} 0800 45 00`),
+    frame(`${OURS} ${PEER} 88cc 00 00`), // LLDP: nobody bound
+    frame(`${OURS} ${PEER} 0800 45 00`),
+    frame(`${OURS} ${PEER} 0800 45 00`),
+  ]]);
   const ipv4 = new Channel<FrameBatch>(4, "ipv4");
   ethernet.bind(0x0800, ipv4);
   await ethernet.run();
@@ -83,10 +77,9 @@ Deno.test("Ethernet dealer counts and drops frames it cannot deliver", async () 
     "unknown-ethertype": 1,
   });
 
-  const full = new EthernetLayer(
-    scriptedLink([[frame(`${OURS} ${PEER} 0800 45 00`)], [frame(`${OURS} ${PEER} 0800 45 00`)]]),
-    parseMac("02:00:00:00:00:02")!,
-  );
+  const full = layerOver([[frame(`${OURS} ${PEER} 0800 45 00`)], [
+    frame(`${OURS} ${PEER} 0800 45 00`),
+  ]]);
   // Room for one batch: the second wakeup's batch finds the inbox full.
   const small = new Channel<FrameBatch>(1, "ipv4");
   full.bind(0x0800, small);
@@ -96,10 +89,7 @@ Deno.test("Ethernet dealer counts and drops frames it cannot deliver", async () 
 });
 
 Deno.test("Ethernet dealer sends to the channel bound last for an EtherType", async () => {
-  const ethernet = new EthernetLayer(
-    scriptedLink([[frame(`${OURS} ${PEER} 0800 45 00`)]]),
-    parseMac("02:00:00:00:00:02")!,
-  );
+  const ethernet = layerOver([[frame(`${OURS} ${PEER} 0800 45 00`)]]);
   const first = new Channel<FrameBatch>(4, "first");
   const second = new Channel<FrameBatch>(4, "second");
   ethernet.bind(0x0800, first);
