@@ -66,6 +66,7 @@ export type { FrameBatch, SegmentationRequest } from "./stack/link/link.ts";
 export { LinkWrapper } from "./stack/link/wrapper.ts";
 export type { FaultStats } from "./stack/link/faults.ts";
 export type { TimerHandle } from "./stack/clock.ts";
+export { nextMacrotask, TurnEnd, type TurnScheduler } from "./stack/turn_end.ts";
 export type { TapStats } from "./ffi/tap.ts";
 export * from "./stack/tcp/mod.ts";
 export type { Endpoint, EndpointHost } from "./stack/tcp/endpoint.ts";

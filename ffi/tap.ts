@@ -14,6 +14,8 @@
  *      `inlineWaitMs`. A frame wakes this thread directly: one wake-up instead of two;
  *   3. sleeping: a `poll` on Deno's thread pool, which then wakes the JS thread. Free while idle,
  *      but the thread hop adds ~0.25 ms to the first frame of a burst on this kind of VM.
+ *   Before each busy-poll slice or inline wait the stack's end-of-turn work runs
+ *   (`setTurnHook`), so output corked until the end of the turn never waits behind them.
  * - Writes are synchronous `write(2)` calls (~3 us); a full device queue is a counted drop.
  * - Frames are read into a large arena, each frame a `subarray` of it, and an arena is never
  *   reused: a fresh one replaces it when it cannot hold another maximum-size frame. Yielded
@@ -191,6 +193,8 @@ export interface TapDevice extends LinkDevice, AsyncDisposable {
    * {@link ErrnoError} if the device fails (e.g. `EBADFD` when the interface was deleted).
    */
   receive(): AsyncGenerator<Uint8Array[], void, undefined>;
+  /** Runs `hook` before each busy-poll slice and each inline wait (see `LinkDevice`). */
+  setTurnHook(hook: () => void): void;
 }
 
 /**
@@ -308,6 +312,8 @@ class Tap implements TapDevice {
   #closing: Promise<void> | undefined;
   #receiving = false;
   #pendingPoll: Promise<number> | undefined;
+  /** The stack's end-of-turn work, run before each busy-poll slice or inline wait. */
+  #turnHook: (() => void) | undefined;
 
   constructor(
     fd: number,
@@ -362,6 +368,8 @@ class Tap implements TapDevice {
           // stack's code and data from the caches as surely as sleeping does.
           await nextTurn();
           if (this.#closed) return;
+          // Deferred work first: the slice below holds the thread for up to its length.
+          this.#turnHook?.();
           let frames = this.#drain();
           const sliceEnd = Math.min(
             performance.now() + BUSY_POLL_SLICE_MS,
@@ -380,6 +388,7 @@ class Tap implements TapDevice {
           const turnStartedAt = performance.now();
           await nextTurn();
           if (this.#closed) return;
+          this.#turnHook?.();
           const result = this.#inline.wait(turnStartedAt, lastFrameAt);
           if (result === "event-loop") this.stats.rxInlineLoopWakeups++;
           if (result !== "fd") continue;
@@ -555,6 +564,10 @@ class Tap implements TapDevice {
     }
     this.stats.txDrops++;
     return false;
+  }
+
+  setTurnHook(hook: () => void): void {
+    this.#turnHook = hook;
   }
 
   close(): Promise<void> {

@@ -269,7 +269,7 @@ async function quietIpv6(ns: TestNamespace): Promise<void> {
 }
 
 /** Collects ARP replies from `tap`; `replyNumber(n)` resolves once n have arrived. */
-function collectArpReplies(tap: TapDevice) {
+function collectArpReplies(tap: TapDevice, onReply?: (frame: Uint8Array) => void) {
   const replies: Uint8Array[] = [];
   /** ARP replies in each batch that held any. */
   const batchSizes: number[] = [];
@@ -278,7 +278,11 @@ function collectArpReplies(tap: TapDevice) {
   const receiving = (async () => {
     for await (const batch of tap.receive()) {
       const before = replies.length;
-      for (const frame of batch) if (isArpReply(frame)) replies.push(frame);
+      for (const frame of batch) {
+        if (!isArpReply(frame)) continue;
+        replies.push(frame);
+        onReply?.(frame);
+      }
       if (replies.length > before) batchSizes.push(replies.length - before);
       if (replies.length >= wanted) arrived?.();
     }
@@ -314,6 +318,46 @@ Deno.test("after a quiet spell the first frame goes up alone and the rest follow
   }
   assert.equal(replies.length, 21);
 });
+
+for (
+  const [mode, busyPollMicros, inlineWaitMs] of [
+    ["busy polling", 60_000_000, 0],
+    ["inline waiting", 0, 60_000],
+  ] as const
+) {
+  Deno.test(`${mode}: the turn hook runs after a batch's work, before the receiver looks again`, async () => {
+    await using ns = await createTestNamespace();
+    await quietIpv6(ns);
+    const tap = openConfiguredTap(ns, undefined, busyPollMicros, inlineWaitMs);
+    // What the stack defers to the end of a turn (corked TCP output) must not wait behind the
+    // busy-poll slice or the inline wait that follows a batch.
+    const log: string[] = [];
+    tap.setTurnHook(() => {
+      if (log.at(-1) !== "hook") log.push("hook");
+    });
+    const { receiving, replyNumber } = collectArpReplies(tap, (frame) => {
+      log.push(`reply ${frame[37]}`); // the target MAC's last byte: the request's number
+      queueMicrotask(() => log.push("reaction"));
+    });
+    try {
+      for (let i = 1; i <= 3; i++) {
+        const next = replyNumber(i);
+        assert.equal(tap.write(arpRequestFrom(i)), true);
+        await next;
+        await Promise.resolve(); // the reaction microtask
+      }
+      const replies = log.join(", ");
+      for (const n of [1, 2]) {
+        assert.ok(
+          replies.includes(`reply ${n}, reaction, hook, `),
+          `the hook runs between reply ${n}'s reaction and the next look: ${replies}`,
+        );
+      }
+    } finally {
+      await within(Promise.all([tap.close(), receiving]), 2000, "close() and the receiver ending");
+    }
+  });
+}
 
 Deno.test("inline waiting finds the next frame on the JS thread, and timers go on", async () => {
   await using ns = await createTestNamespace();

@@ -39,6 +39,7 @@ import {
 import { type Ipv4Addr, type Ipv4Cidr, type MacAddr, randomLocalMac } from "./wire/addr.ts";
 import { EtherType } from "./wire/ethernet.ts";
 import { TcpLayer, type TcpLayerOptions, type TcpStats } from "./tcp/layer.ts";
+import { TurnEnd, type TurnScheduler } from "./turn_end.ts";
 import type { TcpConn } from "./tcp/conn.ts";
 import type { TcpListener } from "./tcp/listener.ts";
 
@@ -69,7 +70,12 @@ export interface StackOptions {
   /** UDP tunables. */
   udp?: UdpOptions;
   /** TCP tunables (caps, timers, congestion control). */
-  tcp?: Omit<TcpLayerOptions, "ip" | "clock" | "random" | "localAddress">;
+  tcp?: Omit<TcpLayerOptions, "ip" | "clock" | "random" | "localAddress" | "turnEnd">;
+  /**
+   * Runs end-of-turn work (corked TCP writes) when the link does not run it first
+   * (`stack/turn_end.ts`); default: the next macrotask. Tests inject their own.
+   */
+  turnScheduler?: TurnScheduler;
 }
 
 /** A snapshot of every layer's counters. */
@@ -159,12 +165,16 @@ export class Stack implements AsyncDisposable {
       options.udp,
     );
 
+    // One end-of-turn queue: the link runs it before it spins or blocks, the scheduler otherwise.
+    const turnEnd = new TurnEnd(options.turnScheduler);
+    this.link.setTurnHook?.(() => runTurnEndFromLink(turnEnd));
     this.tcp = new TcpLayer({
       ...options.tcp,
       ip: this.ipv4,
       clock,
       random,
       localAddress: options.address.address,
+      turnEnd,
     });
 
     // Ethernet hands over batches (one per link wakeup, at most a few hundred frames each).
@@ -265,5 +275,19 @@ export class Stack implements AsyncDisposable {
     const channel = new Channel<T>(capacity, name);
     this.#channels.push(channel as Channel<unknown>);
     return channel;
+  }
+}
+
+/**
+ * Runs `turnEnd` for the link's receive loop. A failing task is a bug in the stack: it surfaces
+ * as an uncaught error, as it would from the scheduler's run, instead of ending the link's loop.
+ */
+function runTurnEndFromLink(turnEnd: TurnEnd): void {
+  try {
+    turnEnd.run();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
   }
 }

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { createTestNamespace } from "./helpers/netns.ts";
+import { pcapFrames } from "./helpers/pcap.ts";
 import { gonet, startGonetUp } from "./helpers/gonet_process.ts";
 
 Deno.test("kernel pings the stack at 0, 56 and 1472 bytes with no loss", async () => {
@@ -168,16 +169,7 @@ Deno.test("gonet up --pcap records every frame in and out, starting with the gra
     assert.equal(ping.code, 0);
     const stopped = await up.stop();
     assert.equal(stopped.code, 0);
-    const bytes = await Deno.readFile(file);
-    const view = new DataView(bytes.buffer);
-    assert.equal(view.getUint32(0, true), 0xa1b2c3d4, "pcap magic");
-    assert.equal(view.getUint32(20, true), 1, "LINKTYPE_ETHERNET");
-    const frames: Uint8Array[] = [];
-    for (let offset = 24; offset < bytes.length;) {
-      const captured = view.getUint32(offset + 8, true);
-      frames.push(bytes.subarray(offset + 16, offset + 16 + captured));
-      offset += 16 + captured;
-    }
+    const frames = pcapFrames(await Deno.readFile(file));
     // First frame: our gratuitous ARP, a broadcast request for our own address (RFC 5227 §3).
     const garp = frames[0];
     assert.deepEqual([...garp.subarray(0, 6)], [255, 255, 255, 255, 255, 255]);

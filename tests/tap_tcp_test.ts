@@ -11,6 +11,7 @@ import { serveHttp } from "../node/http.ts";
 import type { TcpConn } from "../stack/tcp/conn.ts";
 import { pattern } from "./helpers/bytes.ts";
 import { createTestNamespace, type TestNamespace } from "./helpers/netns.ts";
+import { pcapFrames, tcpSegments } from "./helpers/pcap.ts";
 import { JsonLines, startStackIn } from "./helpers/stack_in_namespace.ts";
 
 const PEER = new URL("./peers/tcp_peer.ts", import.meta.url).pathname;
@@ -167,6 +168,49 @@ Deno.test("200 concurrent kernel connections each echo 100 KB through the stack"
     await serving;
   } finally {
     await running.close();
+  }
+});
+
+Deno.test("a response written and closed in one turn reaches the kernel as one segment with FIN", async () => {
+  await using ns = await createTestNamespace();
+  const file = await Deno.makeTempFile({ suffix: ".pcap" });
+  try {
+    const running = startStackIn(ns, { pcap: file });
+    try {
+      const listener = running.stack.listen({ port: 7 });
+      const served = (async () => {
+        for (let i = 0; i < 3; i++) {
+          const conn = await listener.accept();
+          const buf = new Uint8Array(64);
+          const n = await conn.read(buf);
+          await conn.write(new TextEncoder().encode(`got ${n}\n`));
+          conn.close();
+        }
+      })();
+      for (let i = 0; i < 3; i++) {
+        const client = peer(ns, ["send", "10.0.0.2", "7", "32"]);
+        assert.deepEqual(await new JsonLines(client.stdout).next(), {
+          sent: 32,
+          reply: "got 32\n",
+        });
+        assert.equal((await client.status).code, 0);
+      }
+      await served;
+      listener.close();
+    } finally {
+      await running.close();
+    }
+    const fromStack = tcpSegments(pcapFrames(await Deno.readFile(file)))
+      .filter((s) => s.source === "10.0.0.2" && s.sourcePort === 7);
+    const FIN = 0x01;
+    const withData = fromStack.filter((s) => s.payloadLength > 0);
+    assert.deepEqual(withData.map((s) => [s.payloadLength, s.flags & FIN]), [[7, FIN], [7, FIN], [
+      7,
+      FIN,
+    ]]);
+    assert.equal(fromStack.filter((s) => s.flags & FIN).length, 3, "no FIN of its own");
+  } finally {
+    await Deno.remove(file);
   }
 });
 

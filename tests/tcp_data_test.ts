@@ -1,11 +1,12 @@
 // Data transfer rules checked segment by segment: delayed ACKs, out-of-order handling and SACK,
-// Nagle, MSS, window scaling, zero windows and persist probes, retransmission timing and backoff,
+// corking until the end of the turn, Nagle, MSS, window scaling, zero windows and persist probes, retransmission timing and backoff,
 // fast retransmit, PAWS and keepalive.
 import assert from "node:assert/strict";
 import { ADDR_A, Probe } from "../stack/tcp/_testing.ts";
 import type { TcpLayerOptions } from "../stack/tcp/layer.ts";
 import { TcpState } from "../stack/tcp/state.ts";
 import { TcpFlags, type TcpOptions } from "../stack/wire/tcp.ts";
+import { TurnEnd } from "../stack/turn_end.ts";
 
 const { SYN, ACK, FIN, PSH } = TcpFlags;
 const P = 1000;
@@ -73,6 +74,51 @@ Deno.test("tcp data: a response carries the ACK of its request; no window update
   const response = probe.expect({ flags: ACK | PSH, seq: iss + 1, ack: P + 33, length: 32 });
   assert.ok(response.window << 7 > 65535, `window ${response.window} << 7 covers the buffer`);
   probe.expectNone("one segment: the response");
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: a response and a close in one turn leave as one segment with the FIN", async () => {
+  // The turn ends only when the test says so.
+  const turnEnd = new TurnEnd(() => {});
+  const { probe, conn, iss } = await open({ turnEnd });
+  await probe.send({ flags: ACK | PSH, seq: P + 1, ack: iss + 1, payload: bytes(32) });
+  const buf = new Uint8Array(100);
+  assert.equal(await conn.read(buf), 32);
+  assert.equal(await conn.write(bytes(32, 2)), 32);
+  await probe.settle();
+  probe.expectNone("a write of less than a segment is corked until the turn ends");
+  conn.close();
+  await probe.settle();
+  const response = probe.expect({ flags: ACK | PSH | FIN, seq: iss + 1, ack: P + 33, length: 32 });
+  assert.deepEqual(response.payload, bytes(32, 2));
+  probe.expectNone("the FIN rode on the response");
+  turnEnd.run();
+  await probe.settle();
+  probe.expectNone("the end of the turn finds nothing left to send");
+  await probe.close();
+});
+
+Deno.test("tcp data: small writes of one turn share a segment; a full segment is not held", async () => {
+  const turnEnd = new TurnEnd(() => {});
+  const { probe, conn, iss } = await open({ turnEnd });
+  assert.equal(await conn.write(bytes(10, 1)), 10);
+  assert.equal(await conn.write(bytes(20, 2)), 20);
+  await probe.settle();
+  probe.expectNone("corked");
+  assert.equal(turnEnd.pending, 1, "one end-of-turn task for the layer");
+  turnEnd.run();
+  await probe.settle();
+  const seg = probe.expect({ flags: ACK | PSH, seq: iss + 1, length: 30 });
+  assert.deepEqual(seg.payload, new Uint8Array([...bytes(10, 1), ...bytes(20, 2)]));
+  probe.expectNone();
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 31 });
+  // A write that fills a segment goes at once, without waiting for the turn to end.
+  assert.equal(await conn.write(bytes(1460, 3)), 1460);
+  await probe.settle();
+  probe.expect({ flags: ACK | PSH, seq: iss + 31, length: 1460 });
+  probe.expectNone();
+  assert.equal(turnEnd.pending, 0);
   conn.close();
   await probe.close();
 });

@@ -70,6 +70,13 @@ export interface LinkDevice {
   readonly maxSegmentedFrameBytes?: number;
   /** Sends a TCP super-frame for the device to segment (see {@link SegmentationRequest}). */
   writeSegmented?(frame: Uint8Array, request: SegmentationRequest): boolean;
+  /**
+   * Registers the stack's end-of-turn work (`stack/turn_end.ts`). A device whose receive loop
+   * spins or blocks the thread between batches calls `hook` at the start of each turn of that
+   * loop, before spinning or blocking, so work deferred to the end of a turn is not held up by
+   * it. Devices that never hold the thread need not implement it.
+   */
+  setTurnHook?(hook: () => void): void;
   /** Stops receiving and releases the device. Idempotent. */
   close(): Promise<void>;
 }

@@ -51,6 +51,11 @@ export class LinkWrapper implements LinkDevice {
     return this.inner.writeSegmented?.(frame, request) ?? false;
   }
 
+  /** Registers the end-of-turn hook with the wrapped device. */
+  setTurnHook(hook: () => void): void {
+    this.inner.setTurnHook?.(hook);
+  }
+
   /** Closes the wrapped device. */
   close(): Promise<void> {
     return this.inner.close();

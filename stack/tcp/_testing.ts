@@ -5,6 +5,8 @@
  *
  * Nothing here sleeps: time moves only by `ManualClock.advance`, and `settle` lets queued
  * promise continuations run (it awaits resolved promises until the network stops changing).
+ * Corked writes (`endpoint.ts`) go out at the next microtask unless a test passes its own
+ * `turnEnd` and runs it.
  * @module
  */
 
@@ -22,6 +24,7 @@ import {
   tcpSegmentLength,
 } from "../wire/tcp.ts";
 import { TcpLayer, type TcpLayerOptions } from "./layer.ts";
+import { TurnEnd } from "../turn_end.ts";
 
 /** 10.0.0.1, the peer / probe side. */
 export const ADDR_A: Ipv4Addr = 0x0a000001;
@@ -129,6 +132,7 @@ export class Net {
       clock: this.clock,
       random: new SeededRandom((init.seed ?? 1) + 100),
       localAddress: ADDR_A,
+      turnEnd: new TurnEnd(queueMicrotask),
       ...init.options,
       ...init.a,
     });
@@ -137,6 +141,7 @@ export class Net {
       clock: this.clock,
       random: new SeededRandom((init.seed ?? 1) + 200),
       localAddress: ADDR_B,
+      turnEnd: new TurnEnd(queueMicrotask),
       ...init.options,
       ...init.b,
     });
@@ -308,6 +313,7 @@ export class Probe {
       clock: this.clock,
       random: new SeededRandom(7),
       localAddress: ADDR_B,
+      turnEnd: new TurnEnd(queueMicrotask),
       ...options,
     });
     this.#run = this.layer.run(this.#inbox);

@@ -5,6 +5,11 @@
  * (backpressure). After every step `flush` hands queued segments to the dealer, re-arms the one
  * shared timer and wakes user calls waiting for progress.
  *
+ * A write that leaves less than a segment unsent is corked until the end of the turn
+ * (`../turn_end.ts`): a `close` or another write in the same turn then joins it, so a response
+ * followed by `close` leaves as one segment with the FIN, as with Linux's autocorking. Only the
+ * partial tail waits, and only until the turn ends; full segments go at once.
+ *
  * Both tasks run while they have work and end when their channel is empty; the next item starts
  * them again. An idle connection (the common case with thousands open) so keeps no suspended
  * function, promise or closure alive: only its objects.
@@ -25,6 +30,8 @@ export interface EndpointHost {
   readonly clock: Clock;
   /** Encodes and sends a segment of `ep`. */
   transmit(ep: Endpoint, seg: OutSegment): void;
+  /** Calls {@link Endpoint.uncork} at the end of the turn. */
+  deferOutput(ep: Endpoint): void;
   /** Sets (or clears) the endpoint's deadline in the shared timer queue. */
   schedule(ep: Endpoint, at: number | undefined): void;
   /** The TCB reached CLOSED: forget the endpoint. */
@@ -60,6 +67,8 @@ export class Endpoint {
   passive: boolean;
   #host: EndpointHost;
   #writes: Channel<WriteRequest> | undefined;
+  /** Whether the host will call {@link uncork} at the end of this turn. */
+  #uncorkPending = false;
   /** Calls waiting for the next {@link flush}; allocated when the first one waits. */
   #waiters: (() => void)[] | undefined;
   #released = false;
@@ -146,6 +155,14 @@ export class Endpoint {
     for (const wake of waiters) wake();
   }
 
+  /** End of the turn: sends what corked writes held back (see the module doc). */
+  uncork(): void {
+    this.#uncorkPending = false;
+    if (!this.tcb.corked) return;
+    this.tcb.uncork(this.#host.clock.now());
+    this.flush();
+  }
+
   /** Resolves at the next {@link flush}. */
   changed(): Promise<void> {
     return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
@@ -223,7 +240,11 @@ export class Endpoint {
       let offset = 0;
       while (offset < req.data.length) {
         this.#checkWritable();
-        offset += this.tcb.write(req.data.subarray(offset), this.#host.clock.now());
+        offset += this.tcb.write(req.data.subarray(offset), this.#host.clock.now(), true);
+        if (this.tcb.corked && !this.#uncorkPending) {
+          this.#uncorkPending = true;
+          this.#host.deferOutput(this);
+        }
         this.flush();
         if (offset < req.data.length) await this.changed();
       }

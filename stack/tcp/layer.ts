@@ -24,6 +24,7 @@ import { DEFAULT_TCB_CONFIG, newTcbCounters, type TcbConfig, type TcbCounters } 
 import { type OutSegment, resetFor } from "./segment.ts";
 import { Tcb } from "./tcb.ts";
 import { TimerQueue } from "./timers.ts";
+import { TurnEnd } from "../turn_end.ts";
 
 /** Options of {@link TcpLayer}. */
 export interface TcpLayerOptions {
@@ -49,6 +50,11 @@ export interface TcpLayerOptions {
   ephemeralPorts?: { first: number; last: number };
   /** Answer SYNs with SYN cookies when a backlog is full (default true, RFC 4987 §3.6). */
   synCookies?: boolean;
+  /**
+   * Where corked writes are sent at the end of the turn (see `Endpoint`); the stack shares one
+   * with its link. Default: a queue of its own, run at the next macrotask.
+   */
+  turnEnd?: TurnEnd;
 }
 
 /** Counters of a {@link TcpLayer}. */
@@ -128,6 +134,14 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
   };
   #drops: Record<string, number> = {};
   #scratch = new Uint8Array(65_536);
+  readonly #turnEnd: TurnEnd;
+  /** Endpoints whose corked writes go out at the end of this turn. */
+  #corked: Endpoint[] = [];
+  readonly #sendCorked = () => {
+    const corked = this.#corked;
+    this.#corked = [];
+    for (const ep of corked) ep.uncork();
+  };
   #closed = false;
 
   /** Creates the layer; start the dealer with {@link run}. */
@@ -145,6 +159,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     this.#ports = options.ephemeralPorts ?? { first: 49152, last: 65535 };
     this.#cookies = (options.synCookies ?? true) ? new SynCookies(options.random) : undefined;
     this.#timers = new TimerQueue<Endpoint>(this.clock, (ep, now) => ep.onTimer(now));
+    this.#turnEnd = options.turnEnd ?? new TurnEnd();
   }
 
   /** A snapshot of the counters. */
@@ -274,6 +289,11 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     const mss = ep.tcb.sendMss;
     const segmentBytes = seg.payload.length > mss ? mss : undefined;
     this.#send(ep.localPort, ep.remoteAddress, ep.remotePort, seg, segmentBytes);
+  }
+
+  /** Sends the corked writes of `ep` at the end of the turn (one task per turn for all). */
+  deferOutput(ep: Endpoint): void {
+    if (this.#corked.push(ep) === 1) this.#turnEnd.defer(this.#sendCorked);
   }
 
   /** Sets the deadline of `ep` in the shared timer queue. */

@@ -108,6 +108,8 @@ export class Tcb {
   #send: SendBuffer;
   #sndBufSeq: number;
   #finQueued = false;
+  /** A corked write holds bytes back; cleared by any {@link #output}. */
+  #corked = false;
   #recv: RecvBuffer;
   #rcvAdvEdge = 0;
   #peerFinSeq: number | undefined;
@@ -346,14 +348,36 @@ export class Tcb {
 
   // ---------------------------------------------------------------- user calls
 
-  /** Copies as much of `data` into the send buffer as fits, sends what may be sent; returns n. */
-  write(data: Uint8Array, nowMs: number): number {
+  /**
+   * Copies as much of `data` into the send buffer as fits, sends what may be sent; returns n.
+   * With `cork`, a write that leaves less than one segment unsent sends nothing yet: the caller
+   * calls {@link uncork} later (at the end of its turn), and anything sent before then, a FIN
+   * included, takes the held bytes along.
+   */
+  write(data: Uint8Array, nowMs: number, cork = false): number {
     this.#enter(nowMs);
     if (!canSendData(this.state) || this.#finQueued) return 0;
     const n = this.#send.write(data);
+    if (cork && this.#unsentBytes() < this.sendMss) {
+      this.#corked = true;
+    } else {
+      this.#output();
+      this.#armProbe();
+    }
+    return n;
+  }
+
+  /** Whether a corked {@link write} holds bytes back (until {@link uncork} or other output). */
+  get corked(): boolean {
+    return this.#corked;
+  }
+
+  /** Sends what corked writes held back. */
+  uncork(nowMs: number): void {
+    if (!this.#corked) return;
+    this.#enter(nowMs);
     this.#output();
     this.#armProbe();
-    return n;
   }
 
   /** Copies ready bytes into `into`; returns the count (0 when none are ready). */
@@ -1211,6 +1235,7 @@ export class Tcb {
    * regardless (the RTO retransmission).
    */
   #output(force = false): void {
+    this.#corked = false;
     if (!this.#canTransmitState()) return;
     if (this.inRecovery && this.sackEnabled) this.#sackRecoverySend();
     for (;;) {
