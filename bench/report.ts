@@ -203,6 +203,14 @@ export function renderMarkdown(results: Results): string {
   }
   if (e.connRate?.length) {
     out.push("", "## 4. Connection rate (connect, one exchange, close)", "");
+    const rounds = e.connRate[0].rounds ?? 1;
+    if (rounds > 1) {
+      out.push(
+        `Each side's time is split into ${rounds} rounds and the sides take turns in every ` +
+          "round, so a machine whose speed drifts slows them alike.",
+        "",
+      );
+    }
     out.push(table(
       ["stack", "loops", "per second", "completed", "failed"],
       paired(e.connRate, () => "").map(({ row, base }) => [

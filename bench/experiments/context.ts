@@ -58,6 +58,11 @@ export interface Plan {
   rateMs: number;
   /** Exp. 4: concurrent client loops. */
   rateLoops: number;
+  /**
+   * Exp. 4: rounds the duration is split into, the sides taking turns, so a VM whose speed drifts
+   * over minutes (as these do) slows every side alike and the ratio stays fair.
+   */
+  rateRounds: number;
   /** Exp. 5: idle connections. */
   memConns: number;
   /** Exp. 6: datagram sizes. */
@@ -101,6 +106,7 @@ export function planFor(mode: Plan["mode"]): Plan {
     bulkTimeoutMs: quick ? 30_000 : 240_000,
     rateMs: quick ? 3_000 : 10_000,
     rateLoops: 4,
+    rateRounds: quick ? 3 : 5,
     memConns: quick ? 1_000 : 10_000,
     udpSizes: [64, 1472],
     udpMs: quick ? 1_000 : 3_000,
