@@ -182,6 +182,59 @@ Deno.test("tcp data: out-of-order data gets an immediate duplicate ACK with SACK
   await probe.close();
 });
 
+Deno.test("tcp data: duplicate data is reported in a D-SACK block, first (RFC 2883)", async () => {
+  const { probe, conn, iss } = await open({}, { mss: 1460, sackPermitted: true });
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(100) });
+  await probe.advance(40);
+  probe.expect({ flags: ACK, ack: P + 101 }, "the delayed ACK");
+  // A whole segment again (a sender's tail loss probe that crossed our ACK): §4.1.1.
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(100) });
+  probe.expect({
+    flags: ACK,
+    ack: P + 101,
+    options: { sackBlocks: [{ start: P + 1, end: P + 101 }] },
+  });
+  // Partly old, partly new: the old part is reported, the new part acknowledged (§4.1.1).
+  await probe.send({ flags: ACK, seq: P + 51, ack: iss + 1, payload: bytes(150) });
+  probe.expect({
+    flags: ACK,
+    ack: P + 201,
+    options: { sackBlocks: [{ start: P + 51, end: P + 101 }] },
+  });
+  // With out-of-order data held: the duplicate first, then the held block (§4.2.1).
+  await probe.send({ flags: ACK, seq: P + 301, ack: iss + 1, payload: bytes(100) });
+  probe.expect({
+    flags: ACK,
+    ack: P + 201,
+    options: { sackBlocks: [{ start: P + 301, end: P + 401 }] },
+  });
+  await probe.send({ flags: ACK, seq: P + 101, ack: iss + 1, payload: bytes(50) });
+  probe.expect({
+    flags: ACK,
+    ack: P + 201,
+    options: { sackBlocks: [{ start: P + 101, end: P + 151 }, { start: P + 301, end: P + 401 }] },
+  });
+  // Reported once: the next ACK carries only the usual block.
+  await probe.send({ flags: ACK, seq: P + 201, ack: iss + 1, payload: bytes(100) });
+  probe.expect({ flags: ACK, ack: P + 401, options: {} });
+  probe.expectNone();
+  const buf = new Uint8Array(1000);
+  assert.equal(await conn.read(buf), 400);
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: without SACK a duplicate gets a plain ACK", async () => {
+  const { probe, conn, iss } = await open();
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(100) });
+  await probe.advance(40);
+  probe.expect({ flags: ACK, ack: P + 101 });
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(100) });
+  probe.expect({ flags: ACK, ack: P + 101, options: {} });
+  conn.close();
+  await probe.close();
+});
+
 Deno.test("tcp data: segments beyond the window are trimmed; old ones re-ACKed", async () => {
   const { probe, conn, iss } = await open({ tcb: { recvBufferBytes: 1000 } });
   await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(1500) });

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { TcpFlags, type TcpOptions } from "../wire/tcp.ts";
+import { type SackBlock, TcpFlags, type TcpOptions } from "../wire/tcp.ts";
 import {
   seqAdd,
   seqDiff,
@@ -110,6 +110,8 @@ export class Tcb {
   #finQueued = false;
   /** A corked write holds bytes back; cleared by any {@link #output}. */
   #corked = false;
+  /** Duplicate data to report as a D-SACK block in the next ACK (RFC 2883). */
+  #dsack: SackBlock | undefined;
   #recv: RecvBuffer;
   #rcvAdvEdge = 0;
   #peerFinSeq: number | undefined;
@@ -803,6 +805,9 @@ export class Tcb {
       if (zeroWindowAck && this.state !== TcpState.SynReceived) this.#processAck(seg);
       if (isRst) return;
       this.#counters.outOfWindow++;
+      if (seg.payload.length > 0 && seqLe(seqAdd(seg.seq, seg.payload.length), this.rcvNxt)) {
+        this.#noteDuplicate(seg.seq, seqAdd(seg.seq, seg.payload.length));
+      }
       if (this.state === TcpState.TimeWait && seg.flags & TcpFlags.FIN) {
         this.#timeWaitAt = this.#now + this.config.timeWaitMs;
       }
@@ -1151,6 +1156,7 @@ export class Tcb {
     // Trim what we already have.
     if (seqLt(seq, this.rcvNxt)) {
       const skip = Math.min(seqSub(this.rcvNxt, seq), data.length);
+      if (skip > 0) this.#noteDuplicate(seq, seqAdd(seq, skip));
       data = data.subarray(skip);
       seq = seqAdd(seq, skip);
     }
@@ -1402,6 +1408,17 @@ export class Tcb {
     this.#ackNow = false;
   }
 
+  /**
+   * Data we already had arrived again: report it in the next ACK as a D-SACK block (RFC 2883),
+   * so the sender can tell a spurious retransmission (a tail loss probe sent while our ACK was
+   * on its way, say) from a loss, and need not cut its window for it. The latest duplicate wins.
+   */
+  #noteDuplicate(start: number, end: number): void {
+    if (!this.sackEnabled) return;
+    this.#dsack = { start, end };
+    this.#ackNow = this.#ackPending = true;
+  }
+
   #emitAck(): void {
     this.#emit(TcpFlags.ACK, this.#ackSeq(), EMPTY);
   }
@@ -1421,8 +1438,16 @@ export class Tcb {
   #emit(flags: number, seq: number, payload: Uint8Array): void {
     const options: TcpOptions = {};
     if (this.tsEnabled) options.timestamps = { value: this.#tsNow(), echo: this.#tsRecent };
-    if (this.sackEnabled && this.#recv.heldBytes > 0) {
-      options.sackBlocks = this.#recv.sackBlocks(this.tsEnabled ? 3 : 4);
+    const maxBlocks = this.tsEnabled ? 3 : 4;
+    if (this.sackEnabled && flags & TcpFlags.ACK && this.#dsack) {
+      // RFC 2883 §4: the duplicate first, then the usual blocks.
+      options.sackBlocks = [this.#dsack];
+      if (this.#recv.heldBytes > 0) {
+        options.sackBlocks.push(...this.#recv.sackBlocks(maxBlocks - 1));
+      }
+      this.#dsack = undefined;
+    } else if (this.sackEnabled && this.#recv.heldBytes > 0) {
+      options.sackBlocks = this.#recv.sackBlocks(maxBlocks);
     }
     const seg: OutSegment = {
       seq,
