@@ -329,28 +329,35 @@ for (
     await using ns = await createTestNamespace();
     await quietIpv6(ns);
     const tap = openConfiguredTap(ns, undefined, busyPollMicros, inlineWaitMs);
-    // What the stack defers to the end of a turn (corked TCP output) must not wait behind the
-    // busy-poll slice or the inline wait that follows a batch.
+    // What the stack defers to the end of a turn (corked TCP output) must run before the receiver
+    // looks for frames again, let alone spins or blocks. Each reaction sends the next request, and
+    // the kernel answers inside that write(2): the next reply is already queued, so a hook that
+    // ran after the receiver looked would see the frame counter past the reaction's.
     const log: string[] = [];
     tap.setTurnHook(() => {
-      if (log.at(-1) !== "hook") log.push("hook");
+      const entry = `hook@${tap.stats.rxFrames}`;
+      if (log.at(-1) !== entry) log.push(entry);
     });
     const { receiving, replyNumber } = collectArpReplies(tap, (frame) => {
-      log.push(`reply ${frame[37]}`); // the target MAC's last byte: the request's number
-      queueMicrotask(() => log.push("reaction"));
+      const n = frame[37]; // the target MAC's last byte: the request's number
+      log.push(`reply ${n}`);
+      queueMicrotask(() => {
+        log.push(`reaction@${tap.stats.rxFrames}`);
+        if (n < 3) assert.equal(tap.write(arpRequestFrom(n + 1)), true);
+      });
     });
     try {
-      for (let i = 1; i <= 3; i++) {
-        const next = replyNumber(i);
-        assert.equal(tap.write(arpRequestFrom(i)), true);
-        await next;
-        await Promise.resolve(); // the reaction microtask
-      }
-      const replies = log.join(", ");
+      const third = replyNumber(3);
+      assert.equal(tap.write(arpRequestFrom(1)), true);
+      await third;
+      const entries = log.join(", ");
       for (const n of [1, 2]) {
-        assert.ok(
-          replies.includes(`reply ${n}, reaction, hook, `),
-          `the hook runs between reply ${n}'s reaction and the next look: ${replies}`,
+        const reaction = log.indexOf(`reply ${n}`) + 1;
+        const frames = log[reaction]?.replace("reaction@", "");
+        assert.deepEqual(
+          log.slice(reaction, reaction + 3),
+          [`reaction@${frames}`, `hook@${frames}`, `reply ${n + 1}`],
+          `after reply ${n}: reaction, the hook before any read, then the next reply: ${entries}`,
         );
       }
     } finally {

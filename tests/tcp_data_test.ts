@@ -123,6 +123,56 @@ Deno.test("tcp data: small writes of one turn share a segment; a full segment is
   await probe.close();
 });
 
+Deno.test("tcp data: a write that finds the send buffer full waits for ACKs, not for turns", async () => {
+  const turnEnd = new TurnEnd(() => {});
+  const { probe, conn, iss } = await open({ tcb: { sendBufferBytes: 3000 }, turnEnd });
+  const writing = conn.write(bytes(10_000));
+  await probe.settle();
+  probe.expect({ seq: iss + 1, length: 1460 });
+  probe.expect({ seq: iss + 1461, length: 1460 });
+  probe.expectNone("Nagle holds the 80-byte tail");
+  // 100 bytes acknowledged: the write takes 100 more, which leaves a tail shorter than a segment.
+  await probe.send({ flags: ACK, seq: P + 1, ack: iss + 101 });
+  assert.equal(turnEnd.pending, 0, "a write not taken whole is not corked");
+  turnEnd.run();
+  await probe.settle();
+  assert.equal(turnEnd.pending, 0, "and the end of the turn does not wake it to cork again");
+  probe.expectNone();
+  // The rest goes as ACKs free the buffer.
+  let acked = iss + 101;
+  while (acked < iss + 10_001) {
+    await probe.settle();
+    const sent = probe.pending();
+    for (const _ of sent) probe.expect({});
+    acked = Math.max(acked, ...sent.map((seg) => seg.seq + seg.payload.length));
+    await probe.send({ flags: ACK, seq: P + 1, ack: acked });
+  }
+  assert.equal(await writing, 10_000);
+  conn.close();
+  await probe.close();
+});
+
+Deno.test("tcp data: a corked tail sent with the FIN still gets its tail loss probe", async () => {
+  const turnEnd = new TurnEnd(() => {});
+  const { probe, conn, iss } = await open({ turnEnd }, { mss: 1000, sackPermitted: true });
+  assert.equal(await conn.write(bytes(2000)), 2000);
+  await probe.settle();
+  probe.expect({ seq: iss + 1, length: 1000 });
+  probe.expect({ seq: iss + 1001, length: 1000 });
+  assert.equal(await conn.write(bytes(100, 2)), 100);
+  conn.close();
+  await probe.settle();
+  probe.expect({ flags: ACK | PSH | FIN, seq: iss + 2001, length: 100 });
+  // PTO = max(2 * SRTT, 10 ms) with SRTT 0, as for an uncorked tail (RFC 8985 §7.2).
+  await probe.advance(9);
+  probe.expectNone();
+  await probe.advance(1);
+  // The probe repeats the last segment's worth of data, the FIN with it.
+  probe.expect({ flags: ACK | PSH | FIN, seq: iss + 1101, length: 1000 }, "the probe");
+  assert.equal(probe.layer.stats.tailLossProbes, 1);
+  await probe.close();
+});
+
 Deno.test("tcp data: an idle connection runs no task; the next segment or write starts one", async () => {
   const { probe, conn, iss } = await open();
   await probe.settle();

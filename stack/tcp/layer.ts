@@ -140,7 +140,13 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
   readonly #sendCorked = () => {
     const corked = this.#corked;
     this.#corked = [];
-    for (const ep of corked) ep.uncork();
+    let done = 0;
+    try {
+      for (; done < corked.length; done++) corked[done].uncork();
+    } finally {
+      // A throwing endpoint (a bug) must not strand the others: they go at the next turn's end.
+      for (const ep of corked.slice(done + 1)) this.deferOutput(ep);
+    }
   };
   #closed = false;
 

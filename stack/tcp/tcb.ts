@@ -225,6 +225,7 @@ export class Tcb {
     if (this.config.noDelay !== on) this.config = { ...this.config, noDelay: on };
     this.#enter(nowMs);
     this.#output();
+    this.#armProbe();
   }
 
   /** Toggles keepalives. */
@@ -360,7 +361,9 @@ export class Tcb {
     this.#enter(nowMs);
     if (!canSendData(this.state) || this.#finQueued) return 0;
     const n = this.#send.write(data);
-    if (cork && this.#unsentBytes() < this.sendMss) {
+    // Only a write taken whole corks: one that found the buffer full waits for an ACK instead,
+    // and must not be woken by its own uncork turn after turn.
+    if (cork && n === data.length && this.#unsentBytes() < this.sendMss) {
       this.#corked = true;
     } else {
       this.#output();
@@ -420,6 +423,8 @@ export class Tcb {
     this.#finQueued = true;
     this.#keepAliveAt = undefined;
     this.#output();
+    // Corked bytes may have left with the FIN; sending data disarms the probe.
+    this.#armProbe();
   }
 
   /**
