@@ -106,7 +106,7 @@ Deno.test("tcp data: small writes of one turn share a segment; a full segment is
   assert.equal(await conn.write(bytes(20, 2)), 20);
   await probe.settle();
   probe.expectNone("corked");
-  assert.equal(turnEnd.pending, 1, "one end-of-turn task for the layer");
+  assert.equal(turnEnd.pending, 1, "one end-of-turn task for the connection");
   turnEnd.run();
   await probe.settle();
   const seg = probe.expect({ flags: ACK | PSH, seq: iss + 1, length: 30 });
@@ -234,36 +234,26 @@ Deno.test("tcp data: out-of-order data gets an immediate duplicate ACK with SACK
 
 Deno.test("tcp data: duplicate data is reported in a D-SACK block, first (RFC 2883)", async () => {
   const { probe, conn, iss } = await open({}, { mss: 1460, sackPermitted: true });
+  const expectSack = (ack: number, blocks: [number, number][]) =>
+    probe.expect({
+      flags: ACK,
+      ack,
+      options: { sackBlocks: blocks.map(([start, end]) => ({ start, end })) },
+    });
   await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(100) });
   await probe.advance(40);
   probe.expect({ flags: ACK, ack: P + 101 }, "the delayed ACK");
   // A whole segment again (a sender's tail loss probe that crossed our ACK): §4.1.1.
   await probe.send({ flags: ACK, seq: P + 1, ack: iss + 1, payload: bytes(100) });
-  probe.expect({
-    flags: ACK,
-    ack: P + 101,
-    options: { sackBlocks: [{ start: P + 1, end: P + 101 }] },
-  });
+  expectSack(P + 101, [[P + 1, P + 101]]);
   // Partly old, partly new: the old part is reported, the new part acknowledged (§4.1.1).
   await probe.send({ flags: ACK, seq: P + 51, ack: iss + 1, payload: bytes(150) });
-  probe.expect({
-    flags: ACK,
-    ack: P + 201,
-    options: { sackBlocks: [{ start: P + 51, end: P + 101 }] },
-  });
+  expectSack(P + 201, [[P + 51, P + 101]]);
   // With out-of-order data held: the duplicate first, then the held block (§4.2.1).
   await probe.send({ flags: ACK, seq: P + 301, ack: iss + 1, payload: bytes(100) });
-  probe.expect({
-    flags: ACK,
-    ack: P + 201,
-    options: { sackBlocks: [{ start: P + 301, end: P + 401 }] },
-  });
+  expectSack(P + 201, [[P + 301, P + 401]]);
   await probe.send({ flags: ACK, seq: P + 101, ack: iss + 1, payload: bytes(50) });
-  probe.expect({
-    flags: ACK,
-    ack: P + 201,
-    options: { sackBlocks: [{ start: P + 101, end: P + 151 }, { start: P + 301, end: P + 401 }] },
-  });
+  expectSack(P + 201, [[P + 101, P + 151], [P + 301, P + 401]]);
   // Reported once: the next ACK carries only the usual block.
   await probe.send({ flags: ACK, seq: P + 201, ack: iss + 1, payload: bytes(100) });
   probe.expect({ flags: ACK, ack: P + 401, options: {} });

@@ -12,6 +12,10 @@ import {
   type ServerStats,
   serverStats,
 } from "./context.ts";
+import type { RateResult } from "../workloads.ts";
+
+/** A side's rounds added up. */
+type RoundTotal = Pick<RateResult, "completed" | "failed" | "wallMs" | "error">;
 import { pickInteresting } from "./throughput.ts";
 
 /** One side's result. */
@@ -38,14 +42,6 @@ export interface ConnRateRow {
   tableAfter?: number;
 }
 
-/** What one round of the load generator reports. */
-interface RateRound {
-  completed: number;
-  failed: number;
-  wallMs: number;
-  error?: string;
-}
-
 /**
  * Runs experiment 4: `rateRounds` rounds of `rateMs / rateRounds` each, the sides taking turns in
  * every round; each side's row sums its rounds.
@@ -53,7 +49,7 @@ interface RateRound {
 export async function runConnRate(ctx: Context): Promise<ConnRateRow[]> {
   const { plan } = ctx;
   const roundMs = Math.round(plan.rateMs / plan.rateRounds);
-  const totals = new Map<string, RateRound>();
+  const totals = new Map<string, RoundTotal>();
   const before = new Map<string, ServerStats | undefined>();
   for (const side of ctx.sides) {
     before.set(side.stack, await attempt(ctx, `exp4 ${side.stack} stats`, () => serverStats(side)));
@@ -69,7 +65,7 @@ export async function runConnRate(ctx: Context): Promise<ConnRateRow[]> {
           durationMs: roundMs,
           maxCount: 1_000_000,
           timeoutMs: 5_000,
-        }, roundMs + 30_000)) as RateRound | undefined;
+        }, roundMs + 30_000)) as RateResult | undefined;
       if (!r) continue;
       const total = totals.get(side.stack) ?? { completed: 0, failed: 0, wallMs: 0 };
       total.completed += r.completed;

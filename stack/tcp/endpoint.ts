@@ -69,6 +69,7 @@ export class Endpoint {
   #writes: Channel<WriteRequest> | undefined;
   /** Whether the host will call {@link uncork} at the end of this turn. */
   #uncorkPending = false;
+  #uncorkTask: (() => void) | undefined;
   /** Calls waiting for the next {@link flush}; allocated when the first one waits. */
   #waiters: (() => void)[] | undefined;
   #released = false;
@@ -153,6 +154,11 @@ export class Endpoint {
     if (waiters === undefined) return;
     this.#waiters = undefined;
     for (const wake of waiters) wake();
+  }
+
+  /** {@link uncork} as a task for the end of the turn; made on first use. */
+  get uncorkTask(): () => void {
+    return this.#uncorkTask ??= () => this.uncork();
   }
 
   /** End of the turn: sends what corked writes held back (see the module doc). */

@@ -135,19 +135,6 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
   #drops: Record<string, number> = {};
   #scratch = new Uint8Array(65_536);
   readonly #turnEnd: TurnEnd;
-  /** Endpoints whose corked writes go out at the end of this turn. */
-  #corked: Endpoint[] = [];
-  readonly #sendCorked = () => {
-    const corked = this.#corked;
-    this.#corked = [];
-    let done = 0;
-    try {
-      for (; done < corked.length; done++) corked[done].uncork();
-    } finally {
-      // A throwing endpoint (a bug) must not strand the others: they go at the next turn's end.
-      for (const ep of corked.slice(done + 1)) this.deferOutput(ep);
-    }
-  };
   #closed = false;
 
   /** Creates the layer; start the dealer with {@link run}. */
@@ -297,9 +284,9 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     this.#send(ep.localPort, ep.remoteAddress, ep.remotePort, seg, segmentBytes);
   }
 
-  /** Sends the corked writes of `ep` at the end of the turn (one task per turn for all). */
+  /** Sends the corked writes of `ep` at the end of the turn. */
   deferOutput(ep: Endpoint): void {
-    if (this.#corked.push(ep) === 1) this.#turnEnd.defer(this.#sendCorked);
+    this.#turnEnd.defer(ep.uncorkTask);
   }
 
   /** Sets the deadline of `ep` in the shared timer queue. */

@@ -5,6 +5,11 @@
  */
 
 import assert from "node:assert/strict";
+import { formatIpv4 } from "../../stack/wire/addr.ts";
+import { EtherType, parseEthernet } from "../../stack/wire/ethernet.ts";
+import { parseIpv4 } from "../../stack/wire/ipv4.ts";
+import { IpProtocol } from "../../stack/layer.ts";
+import { parseTcp } from "../../stack/wire/tcp.ts";
 
 /** The frames of a pcap file, in order; checks the magic and the link type. */
 export function pcapFrames(bytes: Uint8Array): Uint8Array[] {
@@ -32,21 +37,25 @@ export interface CapturedTcp {
   payloadLength: number;
 }
 
-/** The TCP segments among `frames` (IPv4 over Ethernet II, first fragments only). */
+/**
+ * The TCP segments among `frames` (IPv4 over Ethernet II), through the stack's own parsers.
+ * Checksums are not checked: with offloads the stack leaves them for the kernel to finish.
+ */
 export function tcpSegments(frames: Uint8Array[]): CapturedTcp[] {
   const segments: CapturedTcp[] = [];
   for (const frame of frames) {
-    if (frame[12] !== 0x08 || frame[13] !== 0x00 || frame[14 + 9] !== 6) continue;
-    const ip = frame.subarray(14);
-    const ipHeader = (ip[0] & 0x0f) * 4;
-    const totalLength = (ip[2] << 8) | ip[3];
-    const tcp = ip.subarray(ipHeader, totalLength);
-    const tcpHeader = (tcp[12] >> 4) * 4;
+    const ethernet = parseEthernet(frame);
+    if (!ethernet.ok || ethernet.value.etherType !== EtherType.Ipv4) continue;
+    const ip = parseIpv4(ethernet.value.payload, { verifyChecksum: false });
+    if (!ip.ok || ip.value.protocol !== IpProtocol.Tcp) continue;
+    const { source, destination, payload } = ip.value;
+    const tcp = parseTcp(payload, source, destination, { verifyChecksum: false });
+    if (!tcp.ok) continue;
     segments.push({
-      source: ip.subarray(12, 16).join("."),
-      sourcePort: (tcp[0] << 8) | tcp[1],
-      flags: tcp[13],
-      payloadLength: tcp.length - tcpHeader,
+      source: formatIpv4(source),
+      sourcePort: tcp.value.sourcePort,
+      flags: tcp.value.flags,
+      payloadLength: tcp.value.payload.length,
     });
   }
   return segments;
