@@ -107,10 +107,11 @@ Deno.test("inline wait: socket round trips are not held up by waits on the same 
       await Deno.remove(dir, { recursive: true });
     }
     assert.ok(waiter.stats.blockingWaits > 0, "the waiter must have blocked in between");
-    // A round trip held up by a whole wait takes about 4 ms (1 in 20 did before the waits learnt
-    // to check the event loop first); without waits they take well under 1 ms here.
+    // A round trip held up by a whole wait takes about 4 ms (1 in 20, 10 of 200, did before the
+    // waits learnt to check the event loop first); without waits they take well under 1 ms here,
+    // but a descheduled vCPU holds up a few now and then (5 of 200 in one full CI run on a busy VM).
     const held = roundTrips.filter((ms) => ms >= 3.5).length;
-    assert.ok(held <= 4, `${held} of 200 round trips took 3.5 ms or more`);
+    assert.ok(held <= 6, `${held} of 200 round trips took 3.5 ms or more`);
   });
 });
 
