@@ -33,6 +33,7 @@ export function bringUp(config: StackConfig): RunningStack {
     offload: config.offload,
     busyPollMicros: config.busyPollMicros,
     inlineWaitMs: config.inlineWaitMs,
+    txThread: config.txThread,
   });
   let pcapFile: Deno.FsFile | undefined;
   try {

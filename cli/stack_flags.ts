@@ -40,6 +40,8 @@ export interface StackConfig {
   seed: number;
   /** Ask the TAP for checksum and segmentation offloads (vnet header). */
   offload: boolean;
+  /** Write frames from a transmit thread while busy (see `TapOptions.txThread`); off by default. */
+  txThread: boolean;
   /** Busy polling of the TAP after the last frame, microseconds (0: sleep when idle). */
   busyPollMicros: number;
   /** Inline waiting on the TAP after the last frame, ms (0: sleep on the thread pool at once). */
@@ -68,6 +70,7 @@ export interface StackFlagValues {
   corrupt?: string;
   seed?: string;
   offload?: boolean;
+  txThread?: boolean;
   busyPoll?: string;
   inlineWait?: string;
   keepWarm?: string;
@@ -91,6 +94,7 @@ export function addStackFlags(command: Command): Command {
     .option("--corrupt <p>", "corrupt one byte of frames with probability p")
     .option("--seed <n>", "seed of the fault injector", "1")
     .option("--no-offload", "do without TAP checksum and TCP segmentation offloads (vnet header)")
+    .option("--tx-thread", "write frames from a transmit thread of their own while busy")
     .option(
       "--busy-poll <usec>",
       "keep polling the TAP this long after the last frame before sleeping (0: never poll)",
@@ -213,6 +217,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     faults,
     seed,
     offload: values.offload ?? true,
+    txThread: values.txThread ?? false,
     busyPollMicros,
     inlineWaitMs,
     keepWarmMs,

@@ -41,6 +41,7 @@ export const Errno = {
   ENETDOWN: 100,
   ENETUNREACH: 101,
   ENOBUFS: 105,
+  EINPROGRESS: 115,
 } as const;
 
 /** The short texts glibc's `strerror` gives for the numbers in {@link Errno}. */
@@ -78,6 +79,7 @@ const DESCRIPTIONS: Record<number, string> = {
   100: "Network is down",
   101: "Network is unreachable",
   105: "No buffer space available",
+  115: "Operation now in progress",
 };
 
 const NAMES: Record<number, string> = Object.fromEntries(

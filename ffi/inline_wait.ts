@@ -83,9 +83,17 @@ export class InlineWaiter {
   #quietChecks = 0;
   #readyStreak = 0;
 
-  /** Watches `fd` (which must stay open while this waiter is used). */
-  constructor(fd: number) {
+  /** Epoll fds that are not this thread's event loop (a Worker's), left out of the set. */
+  readonly #foreignFds: () => readonly number[];
+
+  /**
+   * Watches `fd` (which must stay open while this waiter is used). `foreignFds` names epoll fds
+   * to leave out: those of a Worker that blocks its own event loop (the TAP's transmit thread)
+   * read as ready for good and would end every wait at once.
+   */
+  constructor(fd: number, foreignFds: () => readonly number[] = () => []) {
     this.#fd = fd;
+    this.#foreignFds = foreignFds;
   }
 
   /** `revents` of the watched fd after the last wait. */
@@ -156,7 +164,8 @@ export class InlineWaiter {
 
   #newPollFds(): Uint8Array {
     this.stats.fdRefreshes++;
-    const all = [this.#fd, ...eventLoopPollFds()];
+    const foreign = this.#foreignFds();
+    const all = [this.#fd, ...eventLoopPollFds().filter((fd) => !foreign.includes(fd))];
     const fds = new Uint8Array(all.length * POLLFD_BYTES);
     const view = new DataView(fds.buffer);
     all.forEach((fd, i) => {

@@ -49,6 +49,8 @@ const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /** `int bind(int fd, const struct sockaddr *addr, socklen_t len)` */
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** `int connect(int fd, const struct sockaddr *addr, socklen_t len)` */
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** `int setns(int fd, int nstype)`: moves the calling thread only. */
   setns: { parameters: ["i32", "i32"], result: "i32" },
   /** `int eventfd(unsigned int initval, int flags)`: wakes a pending poll on close. */
@@ -87,8 +89,12 @@ export const POLLFD_BYTES = 8;
 
 /** Address family IPv4. */
 export const AF_INET = 2;
+/** Stream socket type. */
+export const SOCK_STREAM = 1;
 /** Datagram socket type. */
 export const SOCK_DGRAM = 2;
+/** `socket(2)` type flag: non-blocking. */
+export const SOCK_NONBLOCK = 0o4000;
 /** `socket(2)` type flag: close on exec. */
 export const SOCK_CLOEXEC = 0o2000000;
 
@@ -185,6 +191,11 @@ export function socket(domain: number, type: number, protocol: number): number {
 /** `bind(2)` to the socket address in `addr`; returns 0 or -1. */
 export function bind(fd: number, addr: Uint8Array): number {
   return libc().bind(fd, addr, addr.length);
+}
+
+/** `connect(2)` to the socket address in `addr`; returns 0 or -1 (EINPROGRESS when non-blocking). */
+export function connect(fd: number, addr: Uint8Array): number {
+  return libc().connect(fd, addr, addr.length);
 }
 
 /** `setns(2)` for the calling thread; returns 0 or -1. */

@@ -65,6 +65,8 @@ import {
 } from "./libc.ts";
 import { segmentUdpFrame } from "../stack/link/uso.ts";
 import { InlineWaiter } from "./inline_wait.ts";
+import { startTxThread, type TxThread } from "./tx_thread.ts";
+import type { TxRing } from "./tx_ring.ts";
 import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
 
 /** `TUNSETIFF = _IOW('T', 202, int)`: attach the fd to a new or existing tun/tap device. */
@@ -108,8 +110,17 @@ const BUSY_POLL_SLICE_MS = 0.25;
 /** What a read that found nothing returns (never handed out: empty batches are not yielded). */
 const NO_FRAMES: FrameBatch = Object.freeze([]) as unknown as FrameBatch;
 
+/** Longest wait for room in a full transmit ring before the frame is dropped, ms. */
+const FULL_RING_WAIT_MS = 100;
+
 /** Quiet time, ms, after which the first frame of a wake-up is handed over alone. */
 const LONE_FRAME_AFTER_QUIET_MS = 1;
+
+/** Stores `value` little-endian at `bytes[at]` (the vnet header's byte order). */
+function setU16le(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value & 0xff;
+  bytes[at + 1] = value >>> 8;
+}
 
 /** Resolves after one turn of the event loop (after pending I/O and timers had their go). */
 function nextTurn(): Promise<void> {
@@ -154,6 +165,14 @@ export interface TapOptions {
    * Default 0 (sleep on the thread pool at once).
    */
   inlineWaitMs?: number;
+  /**
+   * Write frames from a thread of their own (see `tx_thread.ts`) while the stack is busy. On a
+   * TAP the kernel handles a frame inside our `write(2)` (a kernel TCP peer takes our ACK and
+   * sends its next segments there), which under load is most of this thread's time; the
+   * transmit thread moves it to another core. The first frame of a turn still goes out inline
+   * when nothing is queued, so a lone request is answered without a thread hop. Default false.
+   */
+  txThread?: boolean;
 }
 
 /** Counters of a TAP device: the {@link LinkStats} plus receive-side details. */
@@ -170,6 +189,8 @@ export interface TapStats extends LinkStats {
   rxInlineWakeups: number;
   /** Inline waits ended early because the event loop had I/O to handle. */
   rxInlineLoopWakeups: number;
+  /** Frames handed to the transmit thread (see {@link TapOptions.txThread}), in `txFrames`. */
+  txQueued: number;
 }
 
 /**
@@ -240,7 +261,17 @@ export function openTap(options: TapOptions): TapDevice {
     if (options.mtu !== undefined) setMtu(name, options.mtu);
     const mtu = options.mtu ?? getMtu(name);
     wakeFd = check(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
-    return new Tap(fd, wakeFd, name, mtu, maxBatch, offload, busyPollMicros / 1000, inlineWaitMs);
+    return new Tap(
+      fd,
+      wakeFd,
+      name,
+      mtu,
+      maxBatch,
+      offload,
+      busyPollMicros / 1000,
+      inlineWaitMs,
+      options.txThread === true,
+    );
   } catch (err) {
     // Closing the fd also removes a TAP that TUNSETIFF just created.
     closeFd(fd);
@@ -275,6 +306,7 @@ class Tap implements TapDevice {
     rxInlineWakeups: 0,
     rxInlineLoopWakeups: 0,
     rxUdpSuperFrames: 0,
+    txQueued: 0,
   };
   readonly offload: boolean;
   readonly maxSegmentedFrameBytes: number;
@@ -314,6 +346,14 @@ class Tap implements TapDevice {
   #pendingPoll: Promise<number> | undefined;
   /** The stack's end-of-turn work, run before each busy-poll slice or inline wait. */
   #turnHook: (() => void) | undefined;
+  /** The transmit thread (see {@link TapOptions.txThread}). */
+  readonly #tx: TxThread | undefined;
+  /** Frames written since the turn began; only the first may skip the transmit thread. */
+  #turnWrites = 0;
+  /** When the last frame was written or queued, ms (a quiet spell also begins a turn). */
+  #lastWriteAt = -Infinity;
+  /** The transmit thread's failed writes already counted in the stats. */
+  #txFailuresSeen = 0;
 
   constructor(
     fd: number,
@@ -324,6 +364,7 @@ class Tap implements TapDevice {
     offload: boolean,
     busyPollMs: number,
     inlineWaitMs: number,
+    txThread: boolean,
   ) {
     this.#fd = fd;
     this.#wakeFd = wakeFd;
@@ -333,7 +374,11 @@ class Tap implements TapDevice {
     this.#maxBatch = maxBatch;
     this.#busyPollMs = busyPollMs;
     this.#inlineWaitMs = inlineWaitMs;
-    this.#inline = new InlineWaiter(fd);
+    this.#inline = new InlineWaiter(fd, () => this.#tx?.epollFds ?? []);
+    // Once the thread runs, its epoll fds are known: the inline waiter must look again.
+    this.#tx = txThread
+      ? startTxThread(fd, { onRunning: () => this.#inline.refresh() })
+      : undefined;
     this.#headerBytes = offload ? VNET_HDR_BYTES : 0;
     this.#maxFrame = offload
       ? Math.max(MAX_OFFLOAD_FRAME, mtu + FRAME_OVERHEAD)
@@ -369,7 +414,7 @@ class Tap implements TapDevice {
           await nextTurn();
           if (this.#closed) return;
           // Deferred work first: the slice below holds the thread for up to its length.
-          this.#turnHook?.();
+          this.#beginTurn();
           let frames = this.#drain();
           const sliceEnd = Math.min(
             performance.now() + BUSY_POLL_SLICE_MS,
@@ -379,6 +424,7 @@ class Tap implements TapDevice {
           if (frames.length > 0) {
             this.stats.rxBusyPolls++;
             lastFrameAt = performance.now();
+            this.#turnWrites = 0;
             yield frames;
           }
           continue;
@@ -388,7 +434,7 @@ class Tap implements TapDevice {
           const turnStartedAt = performance.now();
           await nextTurn();
           if (this.#closed) return;
-          this.#turnHook?.();
+          this.#beginTurn();
           const result = this.#inline.wait(turnStartedAt, lastFrameAt);
           if (result === "event-loop") this.stats.rxInlineLoopWakeups++;
           if (result !== "fd") continue;
@@ -396,6 +442,7 @@ class Tap implements TapDevice {
           if (frames.length > 0) {
             this.stats.rxInlineWakeups++;
             lastFrameAt = performance.now();
+            this.#turnWrites = 0;
             yield frames;
           } else {
             this.#checkErrorCondition(this.#inline.fdEvents);
@@ -414,6 +461,7 @@ class Tap implements TapDevice {
         const frames = this.#drain(this.#wakeupLimit(lastFrameAt));
         if (frames.length > 0) {
           if (this.#busyPollMs > 0 || this.#inlineWaitMs > 0) lastFrameAt = performance.now();
+          this.#turnWrites = 0;
           yield frames;
         } else {
           this.#checkErrorCondition(this.#pollView.getInt16(6, true));
@@ -525,6 +573,7 @@ class Tap implements TapDevice {
   }
 
   write(frame: Uint8Array): boolean {
+    if (this.#tx !== undefined && !this.#mayWriteInline()) return this.#queue(frame, undefined);
     const tx = this.#txBuffer;
     if (tx === undefined) return this.#writeRaw(frame, frame.length, frame.length);
     if (frame.length > this.#maxFrame) return this.#drop();
@@ -539,6 +588,7 @@ class Tap implements TapDevice {
     if (tx === undefined || view === undefined || frame.length > this.#maxFrame) {
       return this.#drop();
     }
+    if (this.#tx !== undefined && !this.#mayWriteInline()) return this.#queue(frame, request);
     tx[0] = VNET_F_NEEDS_CSUM;
     tx[1] = VNET_GSO_TCPV4;
     view.setUint16(2, request.headerBytes, true);
@@ -547,6 +597,65 @@ class Tap implements TapDevice {
     view.setUint16(8, 16, true); // the TCP checksum field's offset in the TCP header
     tx.set(frame, VNET_HDR_BYTES);
     return this.#writeRaw(tx, VNET_HDR_BYTES + frame.length, frame.length);
+  }
+
+  /** The end-of-turn hook runs: the stack starts a new turn, and so do its writes. */
+  #beginTurn(): void {
+    this.#turnWrites = 0;
+    this.#turnHook?.();
+  }
+
+  /**
+   * Whether this frame may skip the transmit thread: only with nothing queued or being written
+   * (frames must leave in order), and only as the first of its turn or after a quiet spell (one
+   * frame is cheaper to write here than to hand over; a burst is not).
+   */
+  #mayWriteInline(): boolean {
+    const now = performance.now();
+    const first = this.#turnWrites++ === 0 || now - this.#lastWriteAt > LONE_FRAME_AFTER_QUIET_MS;
+    this.#lastWriteAt = now;
+    return first && this.#tx!.ring.drained;
+  }
+
+  /**
+   * Queues `frame` (with the vnet header that `request` asks for, if any) for the transmit
+   * thread. A ring still full after {@link FULL_RING_WAIT_MS} drops the frame.
+   */
+  #queue(frame: Uint8Array, request: SegmentationRequest | undefined): boolean {
+    if (this.#closed || frame.length > this.#maxFrame) return this.#drop();
+    const ring = this.#tx!.ring;
+    this.#countTxFailures(ring);
+    const header = this.#headerBytes;
+    // A full ring holds this thread until there is room, as the write itself would have.
+    const at = ring.reserveWaiting(header + frame.length, FULL_RING_WAIT_MS);
+    if (at < 0) return this.#drop();
+    const data = ring.data;
+    if (header > 0) {
+      data.fill(0, at, at + header);
+      if (request !== undefined) {
+        data[at] = VNET_F_NEEDS_CSUM;
+        data[at + 1] = VNET_GSO_TCPV4;
+        setU16le(data, at + 2, request.headerBytes);
+        setU16le(data, at + 4, request.segmentBytes);
+        setU16le(data, at + 6, request.checksumStart);
+        setU16le(data, at + 8, 16); // the TCP checksum field's offset in the TCP header
+      }
+    }
+    data.set(frame, at + header);
+    ring.publish();
+    this.stats.txQueued++;
+    this.stats.txFrames++;
+    this.stats.txBytes += frame.length;
+    return true;
+  }
+
+  /** Moves frames the transmit thread failed to write from the sent to the dropped count. */
+  #countTxFailures(ring: TxRing): void {
+    const failures = ring.failed;
+    if (failures === this.#txFailuresSeen) return;
+    this.stats.txFrames -= failures - this.#txFailuresSeen;
+    this.stats.txDrops += failures - this.#txFailuresSeen;
+    this.#txFailuresSeen = failures;
   }
 
   #drop(): boolean {
@@ -584,6 +693,11 @@ class Tap implements TapDevice {
       one[0] = 1;
       write(this.#wakeFd, one);
       await pending;
+    }
+    // The thread must be done with the fd before it is closed (and its number reused).
+    if (this.#tx !== undefined) {
+      await this.#tx.close();
+      this.#countTxFailures(this.#tx.ring);
     }
     closeFd(this.#fd);
     closeFd(this.#wakeFd);

@@ -59,7 +59,7 @@ export async function runConnRate(ctx: Context): Promise<ConnRateRow[]> {
       const what = `exp4 ${side.stack} round ${round}/${plan.rateRounds}`;
       const r = await attempt(ctx, what, () =>
         loadgen(side, {
-          mode: "rate",
+          mode: "rawrate",
           hostname: side.serverIp,
           loops: plan.rateLoops,
           durationMs: roundMs,

@@ -105,7 +105,7 @@ export function planFor(mode: Plan["mode"]): Plan {
     bulkBytes: quick ? 200_000_000 : 2_000_000_000,
     bulkTimeoutMs: quick ? 30_000 : 240_000,
     rateMs: quick ? 3_000 : 10_000,
-    rateLoops: 4,
+    rateLoops: 8,
     rateRounds: quick ? 3 : 5,
     memConns: quick ? 1_000 : 10_000,
     udpSizes: [64, 1472],

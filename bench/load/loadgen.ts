@@ -4,7 +4,8 @@
  * as one JSON line. Modes:
  *
  * - `clients`: {@link discardClientsRounds}; `download`: {@link sourceClient};
- *   `rate`: {@link connectionRate}; `blast`: {@link udpBlast}.
+ *   `rate`: {@link connectionRate}; `rawrate`: {@link rawConnectionRate} (the one experiment 4
+ *   uses); `blast`: {@link udpBlast}.
  * - `hold`: opens idle connections ({@link holdConnections}), prints `{"phase":"opened",...}`, keeps them
  *   until a line arrives on stdin (or `holdMs` passes), closes them and prints `{"closed":true}`.
  * - `udpsink`: binds `port`, prints `{"ready":true}`, counts datagrams until a line arrives on
@@ -13,6 +14,7 @@
  */
 
 import { kernelNetApi } from "../net_api.ts";
+import { rawConnectionRate } from "./raw_rate.ts";
 import { emit, stdinLines } from "../lines.ts";
 import {
   closeAll,
@@ -60,6 +62,16 @@ async function run(o: Options): Promise<void> {
     case "rate":
       return emit(
         await connectionRate(api, {
+          hostname,
+          loops: Number(o.loops),
+          durationMs: Number(o.durationMs),
+          maxCount: Number(o.maxCount),
+          timeoutMs: Number(o.timeoutMs),
+        }),
+      );
+    case "rawrate":
+      return emit(
+        rawConnectionRate({
           hostname,
           loops: Number(o.loops),
           durationMs: Number(o.durationMs),

@@ -19,18 +19,21 @@ if (import.meta.main) {
     options: {
       ...TAP_SERVER_OPTIONS,
       "no-offload": { type: "boolean", default: false },
+      "tx-thread": { type: "boolean", default: false },
       "busy-poll": { type: "string" },
       "inline-wait": { type: "string" },
       "keep-warm": { type: "string" },
     },
   });
   // Offloads, a short busy poll, inline waiting and the cache warmer are on by default, as in
-  // `gonet up`; `--no-offload` measures the plain TAP, the others take `gonet up`'s values.
+  // `gonet up`; `--no-offload` measures the plain TAP, `--tx-thread` adds the transmit thread,
+  // the others take `gonet up`'s values.
   const flags: StackFlagValues = {
     tap: values.tap,
     ip: values.ip,
     hostIp: values["host-ip"],
     offload: !values["no-offload"],
+    txThread: values["tx-thread"],
     busyPoll: values["busy-poll"],
     inlineWait: values["inline-wait"],
     keepWarm: values["keep-warm"],
