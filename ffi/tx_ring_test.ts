@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { pushFrame } from "../tests/helpers/tx_ring.ts";
 import { TxRing } from "./tx_ring.ts";
 
 /** A frame of `length` bytes whose contents tell which frame it is. */
@@ -6,15 +7,6 @@ function frame(id: number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = (id * 31 + i) & 0xff;
   return bytes;
-}
-
-/** Queues `bytes` on the producer side; false when the ring is full. */
-function push(ring: TxRing, bytes: Uint8Array): boolean {
-  const at = ring.reserve(bytes.length);
-  if (at < 0) return false;
-  ring.data.set(bytes, at);
-  ring.publish();
-  return true;
 }
 
 /** Takes the next record off the consumer side (a copy), or undefined. */
@@ -42,7 +34,7 @@ Deno.test("TxRing: records come out whole and in order across many wrap-arounds"
     // Fill until full, then drain a few: the producer and consumer chase each other round.
     for (;;) {
       const bytes = frame(id, nextLength());
-      if (!push(producer, bytes)) break;
+      if (!pushFrame(producer, bytes)) break;
       sent.push(bytes);
       id++;
     }
@@ -61,11 +53,11 @@ Deno.test("TxRing: a full ring refuses a record until the consumer releases one"
   const producer = new TxRing({ capacity: 4096 });
   const consumer = new TxRing(producer.buffer);
   // 1020 payload bytes + 4 of length = 1024: exactly four fit.
-  for (let i = 0; i < 4; i++) assert.equal(push(producer, frame(i, 1020)), true);
+  for (let i = 0; i < 4; i++) assert.equal(pushFrame(producer, frame(i, 1020)), true);
   assert.equal(producer.reserve(1), -1);
   assert.equal(producer.drained, false);
   assert.deepEqual(pop(consumer), frame(0, 1020));
-  assert.equal(push(producer, frame(4, 1020)), true);
+  assert.equal(pushFrame(producer, frame(4, 1020)), true);
   assert.equal(producer.reserve(1), -1);
 });
 
@@ -74,7 +66,7 @@ Deno.test("TxRing: a record that does not fit before the end starts over at the 
   const consumer = new TxRing(producer.buffer);
   // Occupy 8000 bytes and free them: the next 1000-byte record cannot fit in the last 192.
   for (let i = 0; i < 2; i++) {
-    assert.equal(push(producer, frame(i, 3996)), true);
+    assert.equal(pushFrame(producer, frame(i, 3996)), true);
     assert.deepEqual(pop(consumer), frame(i, 3996));
   }
   const at = producer.reserve(1000);
@@ -107,7 +99,7 @@ Deno.test("TxRing: close and failures are seen through the shared memory", () =>
 
 Deno.test("TxRing: waking is needed only while the consumer sleeps", () => {
   const producer = new TxRing({ capacity: 4096 });
-  assert.equal(push(producer, frame(0, 10)), true);
+  assert.equal(pushFrame(producer, frame(0, 10)), true);
   assert.equal(producer.reserve(10) >= 0, true);
   assert.equal(producer.publish(), false, "no one sleeps: no notify");
 });

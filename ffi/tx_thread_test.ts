@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
+import { pushFrame } from "../tests/helpers/tx_ring.ts";
 import { eventLoopPollFds } from "./event_loop_fds.ts";
 import { close, O_CLOEXEC, O_RDONLY, O_RDWR, open } from "./libc.ts";
-import type { TxRing } from "./tx_ring.ts";
 import { startTxThread } from "./tx_thread.ts";
-
-/** Queues `bytes` for the thread; false when the ring is full. */
-function queue(ring: TxRing, bytes: Uint8Array): boolean {
-  const at = ring.reserve(bytes.length);
-  if (at < 0) return false;
-  ring.data.set(bytes, at);
-  ring.publish();
-  return true;
-}
 
 Deno.test("a transmit thread names its own event loop's epoll fds once it runs", async () => {
   const fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -41,7 +32,7 @@ Deno.test("a transmit thread writes what is queued before close() resolves", asy
     const tx = startTxThread(fd, { ringBytes: 64 * 1024 });
     let queued = 0;
     for (let i = 0; i < 200; i++) {
-      if (queue(tx.ring, new Uint8Array(100).fill(i))) queued++;
+      if (pushFrame(tx.ring, new Uint8Array(100).fill(i))) queued++;
     }
     assert.equal(queued, 200);
     await tx.close();
