@@ -65,7 +65,7 @@ import {
 } from "./libc.ts";
 import { segmentUdpFrame } from "../stack/link/uso.ts";
 import { InlineWaiter } from "./inline_wait.ts";
-import { startTxThread, type TxThread } from "./tx_thread.ts";
+import { startTxThread, transmitThreadEpollFds, type TxThread } from "./tx_thread.ts";
 import type { TxRing } from "./tx_ring.ts";
 import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
 
@@ -189,7 +189,10 @@ export interface TapStats extends LinkStats {
   rxInlineWakeups: number;
   /** Inline waits ended early because the event loop had I/O to handle. */
   rxInlineLoopWakeups: number;
-  /** Frames handed to the transmit thread (see {@link TapOptions.txThread}), in `txFrames`. */
+  /**
+   * Frames handed to the transmit thread (see {@link TapOptions.txThread}), failed ones included;
+   * `txFrames` counts those it wrote.
+   */
   txQueued: number;
 }
 
@@ -298,7 +301,7 @@ function enableOffloads(fd: number): boolean {
 class Tap implements TapDevice {
   readonly name: string;
   readonly mtu: number;
-  readonly stats: TapStats = {
+  readonly #stats: TapStats = {
     ...newLinkStats(),
     rxDrops: 0,
     rxWakeups: 0,
@@ -352,8 +355,9 @@ class Tap implements TapDevice {
   #turnWrites = 0;
   /** When the last frame was written or queued, ms (a quiet spell also begins a turn). */
   #lastWriteAt = -Infinity;
-  /** The transmit thread's failed writes already counted in the stats. */
+  /** The transmit thread's failed writes (and their bytes) already counted in the stats. */
   #txFailuresSeen = 0;
+  #txFailedBytesSeen = 0;
 
   constructor(
     fd: number,
@@ -374,7 +378,7 @@ class Tap implements TapDevice {
     this.#maxBatch = maxBatch;
     this.#busyPollMs = busyPollMs;
     this.#inlineWaitMs = inlineWaitMs;
-    this.#inline = new InlineWaiter(fd, () => this.#tx?.epollFds ?? []);
+    this.#inline = new InlineWaiter(fd, transmitThreadEpollFds);
     // Once the thread runs, its epoll fds are known: the inline waiter must look again.
     this.#tx = txThread
       ? startTxThread(fd, { onRunning: () => this.#inline.refresh() })
@@ -400,6 +404,11 @@ class Tap implements TapDevice {
     return this.#closed ? -1 : this.#fd;
   }
 
+  get stats(): TapStats {
+    if (this.#tx !== undefined) this.#countTxFailures(this.#tx.ring);
+    return this.#stats;
+  }
+
   async *receive(): AsyncGenerator<FrameBatch, void, undefined> {
     if (this.#receiving) throw new Error(`Cannot receive: ${this.name} already has a receiver`);
     this.#receiving = true;
@@ -422,7 +431,7 @@ class Tap implements TapDevice {
           );
           while (frames.length === 0 && performance.now() < sliceEnd) frames = this.#drain();
           if (frames.length > 0) {
-            this.stats.rxBusyPolls++;
+            this.#stats.rxBusyPolls++;
             lastFrameAt = performance.now();
             this.#turnWrites = 0;
             yield frames;
@@ -436,11 +445,11 @@ class Tap implements TapDevice {
           if (this.#closed) return;
           this.#beginTurn();
           const result = this.#inline.wait(turnStartedAt, lastFrameAt);
-          if (result === "event-loop") this.stats.rxInlineLoopWakeups++;
+          if (result === "event-loop") this.#stats.rxInlineLoopWakeups++;
           if (result !== "fd") continue;
           const frames = this.#drain(this.#wakeupLimit(lastFrameAt));
           if (frames.length > 0) {
-            this.stats.rxInlineWakeups++;
+            this.#stats.rxInlineWakeups++;
             lastFrameAt = performance.now();
             this.#turnWrites = 0;
             yield frames;
@@ -455,7 +464,7 @@ class Tap implements TapDevice {
         if (this.#closed) return;
         // poll only fails with EINTR/ENOMEM here (both fds stay open while it runs): retry.
         if (ready < 0) continue;
-        this.stats.rxWakeups++;
+        this.#stats.rxWakeups++;
         // After a sleep the event loop's fds may have changed (Workers come and go).
         this.#inline.refresh();
         const frames = this.#drain(this.#wakeupLimit(lastFrameAt));
@@ -519,15 +528,15 @@ class Tap implements TapDevice {
       if (n - header > this.#maxFrame) {
         // tun silently truncates a frame to the read size, so a read that fills the extra byte
         // was a longer frame (the kernel MTU was raised behind our back): drop it, counted.
-        this.stats.rxDrops++;
+        this.#stats.rxDrops++;
         continue;
       }
       frames ??= [];
       // #advance may move to a new arena: keep this one for the vnet header's fields.
       const arena = this.#arena;
       const frame = arena.subarray(start + header, start + n);
-      this.stats.rxFrames++;
-      this.stats.rxBytes += n - header;
+      this.#stats.rxFrames++;
+      this.#stats.rxBytes += n - header;
       this.#advance(n);
       if (header > 0 && arena[start + 1] === VNET_GSO_UDP_L4) {
         // One frame carrying many UDP datagrams (USO): hand them over one by one, each with a
@@ -535,10 +544,10 @@ class Tap implements TapDevice {
         const gsoSize = arena[start + 4] | (arena[start + 5] << 8);
         const datagrams = segmentUdpFrame(frame, gsoSize);
         if (datagrams === undefined) {
-          this.stats.rxDrops++;
+          this.#stats.rxDrops++;
           continue;
         }
-        this.stats.rxUdpSuperFrames++;
+        this.#stats.rxUdpSuperFrames++;
         for (const datagram of datagrams) {
           (verified ??= []).push(1);
           frames.push(datagram);
@@ -643,23 +652,29 @@ class Tap implements TapDevice {
     }
     data.set(frame, at + header);
     ring.publish();
-    this.stats.txQueued++;
-    this.stats.txFrames++;
-    this.stats.txBytes += frame.length;
+    this.#stats.txQueued++;
+    this.#stats.txFrames++;
+    this.#stats.txBytes += frame.length;
     return true;
   }
 
-  /** Moves frames the transmit thread failed to write from the sent to the dropped count. */
+  /** Moves frames the transmit thread failed to write from the sent to the dropped counts. */
   #countTxFailures(ring: TxRing): void {
     const failures = ring.failed;
     if (failures === this.#txFailuresSeen) return;
-    this.stats.txFrames -= failures - this.#txFailuresSeen;
-    this.stats.txDrops += failures - this.#txFailuresSeen;
+    const frames = failures - this.#txFailuresSeen;
+    // The thread counts whole records, vnet headers included, and adds the bytes first: they
+    // may run one frame ahead of the count, which the next call evens out.
+    const failedBytes = ring.failedBytes;
+    this.#stats.txFrames -= frames;
+    this.#stats.txBytes -= failedBytes - this.#txFailedBytesSeen - frames * this.#headerBytes;
+    this.#stats.txDrops += frames;
     this.#txFailuresSeen = failures;
+    this.#txFailedBytesSeen = failedBytes;
   }
 
   #drop(): boolean {
-    this.stats.txDrops++;
+    this.#stats.txDrops++;
     return false;
   }
 
@@ -667,11 +682,11 @@ class Tap implements TapDevice {
   #writeRaw(bytes: Uint8Array, length: number, frameBytes: number): boolean {
     // A short or failed write (EAGAIN: device queue full; EIO/EINVAL: bad frame) is a drop.
     if (!this.#closed && write(this.#fd, bytes, length) === length) {
-      this.stats.txFrames++;
-      this.stats.txBytes += frameBytes;
+      this.#stats.txFrames++;
+      this.#stats.txBytes += frameBytes;
       return true;
     }
-    this.stats.txDrops++;
+    this.#stats.txDrops++;
     return false;
   }
 

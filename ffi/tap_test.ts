@@ -226,7 +226,7 @@ Deno.test("frames the transmit thread fails to write are counted as drops", asyn
   assert.ok(tap.stats.txQueued >= 1, "some frames went through the thread");
   // close() waits for the thread to finish the queue, then takes its failures into the stats.
   await tap.close();
-  assert.deepEqual([tap.stats.txFrames, tap.stats.txDrops], [0, 5]);
+  assert.deepEqual([tap.stats.txFrames, tap.stats.txBytes, tap.stats.txDrops], [0, 0, 5]);
 });
 
 Deno.test("frames longer than MTU + 18 are dropped and counted, not truncated", async () => {

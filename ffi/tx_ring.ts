@@ -2,7 +2,7 @@
  * A single-producer, single-consumer ring of frames in a SharedArrayBuffer: the channel between
  * the JS thread and the TAP's transmit thread (`tx_thread.ts`). The producer copies a frame into
  * the ring and publishes it with one atomic store; the consumer takes frames in order and
- * releases each once written. Nothing is allocated per frame on either side.
+ * releases each once written. The producer allocates nothing per frame.
  *
  * Layout: 64 bytes of control words (Int32), then a data region of `capacity` bytes (a power of
  * two). Records are `[int32 length][bytes]`, padded to 8 bytes. A record never wraps: when it
@@ -24,6 +24,17 @@ const CLOSED = 3;
 const FAILED = 4;
 /** Control word: 1 while the producer waits in `Atomics.wait` on TAIL for room. */
 const PRODUCER_WAITING = 5;
+/**
+ * Control word the consumer sleeps on: bumped by a publish that finds it asleep and by close.
+ * (Sleeping on HEAD would miss a close, which leaves HEAD as it was.)
+ */
+const DOORBELL = 6;
+/** Control word: bytes of the frames counted in FAILED. */
+const FAILED_BYTES = 7;
+/** Control word: 1 while the consumer is inside a write (see {@link TxRing.beginWrite}). */
+const WRITING = 8;
+/** Control word: 1 once the producer forbade further writes (see {@link TxRing.abort}). */
+const ABORTED = 9;
 /** Control words' bytes (a cache line, so the data never shares one with them). */
 const CONTROL_BYTES = 64;
 /** Record header: the int32 length. */
@@ -132,7 +143,7 @@ export class TxRing {
     Atomics.store(this.#control, HEAD, this.#head | 0);
     // Seen SLEEPING clear here means the consumer will see this HEAD before it sleeps.
     if (Atomics.load(this.#control, SLEEPING) === 0) return false;
-    Atomics.notify(this.#control, HEAD, 1);
+    this.#ring();
     return true;
   }
 
@@ -164,10 +175,36 @@ export class TxRing {
     return Atomics.load(this.#control, FAILED);
   }
 
-  /** Asks the consumer to stop, waking it. */
+  /** Bytes of the frames in {@link failed}. */
+  get failedBytes(): number {
+    return Atomics.load(this.#control, FAILED_BYTES);
+  }
+
+  /** Asks the consumer to stop once the ring is empty, waking it. */
   close(): void {
     Atomics.store(this.#control, CLOSED, 1);
-    Atomics.notify(this.#control, HEAD, 1);
+    this.#ring();
+  }
+
+  /**
+   * Forbids the consumer any further write and waits (blocking, at most `timeoutMs`) until it is
+   * out of the one it may be in; returns whether it is. After `true`, the consumer never touches
+   * its fd again, so the fd may be closed.
+   */
+  abort(timeoutMs: number): boolean {
+    Atomics.store(this.#control, ABORTED, 1);
+    // The consumer marks WRITING before it looks at ABORTED (beginWrite), so seeing it clear
+    // after setting ABORTED means no write is under way and none will start.
+    if (Atomics.load(this.#control, WRITING) === 1) {
+      Atomics.wait(this.#control, WRITING, 1, timeoutMs);
+    }
+    return Atomics.load(this.#control, WRITING) === 0;
+  }
+
+  /** Rings the consumer's doorbell. */
+  #ring(): void {
+    Atomics.add(this.#control, DOORBELL, 1);
+    Atomics.notify(this.#control, DOORBELL, 1);
   }
 
   // --------------------------------------------------------------- consumer
@@ -207,9 +244,27 @@ export class TxRing {
     if (Atomics.load(this.#control, PRODUCER_WAITING) === 1) Atomics.notify(this.#control, TAIL);
   }
 
-  /** Counts a frame the consumer could not write. */
-  countFailure(): void {
+  /** Counts a frame of `bytes` the consumer could not write. */
+  countFailure(bytes: number): void {
+    Atomics.add(this.#control, FAILED_BYTES, bytes);
     Atomics.add(this.#control, FAILED, 1);
+  }
+
+  /**
+   * Call before each write; false means the producer has aborted and nothing may be written.
+   * Pair every `true` with {@link endWrite}.
+   */
+  beginWrite(): boolean {
+    Atomics.store(this.#control, WRITING, 1);
+    if (Atomics.load(this.#control, ABORTED) === 0) return true;
+    this.endWrite();
+    return false;
+  }
+
+  /** Call after each write that {@link beginWrite} allowed. */
+  endWrite(): void {
+    Atomics.store(this.#control, WRITING, 0);
+    Atomics.notify(this.#control, WRITING);
   }
 
   /**
@@ -218,9 +273,11 @@ export class TxRing {
    */
   waitForRecord(timeoutMs: number): void {
     Atomics.store(this.#control, SLEEPING, 1);
-    const head = Atomics.load(this.#control, HEAD);
-    if ((head >>> 0) === this.#tail && !this.closed) {
-      Atomics.wait(this.#control, HEAD, head, timeoutMs);
+    // Read the doorbell first: a publish or close after the checks below rings it, and the
+    // wait then returns at once because the value it expects is gone.
+    const bell = Atomics.load(this.#control, DOORBELL);
+    if ((Atomics.load(this.#control, HEAD) >>> 0) === this.#tail && !this.closed) {
+      Atomics.wait(this.#control, DOORBELL, bell, timeoutMs);
     }
     Atomics.store(this.#control, SLEEPING, 0);
   }

@@ -86,13 +86,10 @@ Deno.test("TxRing: records over half the ring are refused; capacity must be a po
   assert.throws(() => new TxRing({ capacity: 2048 }), RangeError);
 });
 
-Deno.test("TxRing: close and failures are seen through the shared memory", () => {
+Deno.test("TxRing: close is seen through the shared memory", () => {
   const producer = new TxRing({ capacity: 4096 });
   const consumer = new TxRing(producer.buffer);
   assert.equal(consumer.closed, false);
-  consumer.countFailure();
-  consumer.countFailure();
-  assert.equal(producer.failed, 2);
   producer.close();
   assert.equal(consumer.closed, true);
 });
@@ -102,4 +99,22 @@ Deno.test("TxRing: waking is needed only while the consumer sleeps", () => {
   assert.equal(pushFrame(producer, frame(0, 10)), true);
   assert.equal(producer.reserve(10) >= 0, true);
   assert.equal(producer.publish(), false, "no one sleeps: no notify");
+});
+
+Deno.test("TxRing: after abort, a write under way is waited for and no new one may start", () => {
+  const producer = new TxRing({ capacity: 4096 });
+  const consumer = new TxRing(producer.buffer);
+  assert.equal(consumer.beginWrite(), true);
+  assert.equal(producer.abort(0), false, "a write is under way");
+  consumer.endWrite();
+  assert.equal(producer.abort(0), true);
+  assert.equal(consumer.beginWrite(), false);
+});
+
+Deno.test("TxRing: failures count frames and their bytes", () => {
+  const producer = new TxRing({ capacity: 4096 });
+  const consumer = new TxRing(producer.buffer);
+  consumer.countFailure(52);
+  consumer.countFailure(1524);
+  assert.deepEqual([producer.failed, producer.failedBytes], [2, 1576]);
 });

@@ -19,20 +19,33 @@ export interface TxThreadOptions {
 }
 
 /** How long {@link TxThread.close} waits for the thread to finish its frames, ms. */
-const STOP_TIMEOUT_MS = 1000;
+const STOP_TIMEOUT_MS = 2000;
+/** How long {@link TxThread.close} then waits for a write in progress to end, ms. */
+const ABORT_TIMEOUT_MS = 100;
+
+/** The event-loop epoll fds of every running transmit thread in this process. */
+const threadEpollFds = new Set<number>();
+
+/**
+ * The event-loop epoll fds of every running transmit thread: each blocks in `Atomics.wait`, so
+ * its epoll reads as ready for good, and an inline wait on the JS thread must leave them all out.
+ */
+export function transmitThreadEpollFds(): number[] {
+  return [...threadEpollFds];
+}
 
 /** The producer's side of a running transmit thread. */
 export interface TxThread {
   /** The ring to queue frames in ({@link TxRing.reserve}, then {@link TxRing.publish}). */
   readonly ring: TxRing;
   /**
-   * The thread's own event-loop epoll fds (empty until it runs). It blocks in `Atomics.wait`, so
-   * they read as ready for good: an inline wait on the JS thread must leave them out.
+   * The thread's own event-loop epoll fds (empty until it runs), found as the epoll instances
+   * that appeared with it: one made elsewhere at the same moment would be counted too.
    */
   readonly epollFds: readonly number[];
   /**
-   * Stops the thread once it has written what is queued (waiting up to a second), so the fd can
-   * be closed safely once this resolves.
+   * Stops the thread once it has written what is queued (waiting up to two seconds, then
+   * forbidding further writes), so the fd can be closed safely once this resolves.
    */
   close(): Promise<void>;
 }
@@ -51,6 +64,7 @@ export function startTxThread(fd: number, options: TxThreadOptions = {}): TxThre
       if (event.data !== "running") return resolve();
       // The epoll fds that appeared with the worker are its event loop's.
       epollFds = eventLoopPollFds().filter((fd) => !before.has(fd));
+      for (const fd of epollFds) threadEpollFds.add(fd);
       options.onRunning?.();
     };
   });
@@ -65,11 +79,13 @@ export function startTxThread(fd: number, options: TxThreadOptions = {}): TxThre
       return closing ??= (async () => {
         ring.close();
         let timer: ReturnType<typeof setTimeout> | undefined;
-        // A worker that never got going is stopped by terminate(), which also keeps it from
-        // ever touching the fd afterwards.
         await Promise.race([stopped, new Promise((r) => timer = setTimeout(r, STOP_TIMEOUT_MS))]);
         clearTimeout(timer);
+        // A thread that has not stopped by now (it never got going) may write no more: after
+        // abort() it is out of any write, and terminate() ends it before it could start one.
+        ring.abort(ABORT_TIMEOUT_MS);
         worker.terminate();
+        for (const fd of epollFds) threadEpollFds.delete(fd);
       })();
     },
   };

@@ -30,8 +30,12 @@ function run({ buffer, fd }: TxThreadStart): void {
   for (;;) {
     const offset = ring.next();
     if (offset >= 0) {
+      // After an abort the fd may be closed (and its number reused): touch it no more.
+      if (!ring.beginWrite()) break;
       const length = ring.recordLength;
-      if (write(fd, ring.data.subarray(offset, offset + length)) !== length) ring.countFailure();
+      const written = write(fd, ring.data.subarray(offset, offset + length));
+      ring.endWrite();
+      if (written !== length) ring.countFailure(length);
       ring.release();
     } else if (ring.closed) break;
     else ring.waitForRecord(SLEEP_MS);

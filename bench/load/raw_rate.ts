@@ -38,6 +38,8 @@ const POLLOUT = 0x4;
 const MESSAGE_BYTES = 32;
 /** Longest single wait for readiness, us: the deadlines are checked at least this often. */
 const POLL_SLICE_MICROS = 50_000;
+/** Pause after every connection in flight failed at once, us. */
+const RETRY_PAUSE_MICROS = 1_000;
 
 /** Where one in-flight connection is. */
 const enum Phase {
@@ -174,7 +176,12 @@ export function rawConnectionRate(options: RawRateOptions): RateResult {
       );
       pollView.setInt16(i * POLLFD_BYTES + 6, 0, true);
     }
-    if (active === 0) break;
+    if (active === 0) {
+      if (now >= end || started >= options.maxCount) break;
+      // Every slot failed at once (no ports, no route): pause instead of spinning, then retry.
+      poll(pollBytes, 0, RETRY_PAUSE_MICROS);
+      continue;
+    }
     if (poll(pollBytes, slots.length, POLL_SLICE_MICROS) <= 0) continue;
     for (let i = 0; i < slots.length; i++) {
       const revents = pollView.getInt16(i * POLLFD_BYTES + 6, true);
