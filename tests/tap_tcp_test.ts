@@ -1,6 +1,6 @@
 /**
  * TCP against the Linux kernel through a TAP, in a namespace each test makes: 50 MB each way with
- * equal SHA-256, 10 MB each way under 5% loss (nftables netdev hooks on the kernel side) plus
+ * equal SHA-256 (also with the transmit thread), 10 MB each way under 5% loss (nftables netdev hooks on the kernel side) plus
  * gonet's own reordering/duplication/corruption, 200 concurrent echo connections, refused
  * connections on both sides, and HTTP served by `node:http` over the stack.
  */
@@ -109,6 +109,20 @@ Deno.test("with TAP offloads (vnet header, TSO): 50 MB each way, equal SHA-256",
       "the kernel handed over super-frames",
     );
     assert.deepEqual(stats.tcp.drops, {});
+  } finally {
+    await running.close();
+  }
+});
+
+Deno.test("with the transmit thread: 50 MB each way with offloads, equal SHA-256", async () => {
+  await using ns = await createTestNamespace();
+  const running = startStackIn(ns, { offload: true, txThread: true });
+  try {
+    await kernelToStack(ns, running.stack, 50 * MB);
+    await stackToKernel(ns, running.stack, 50 * MB);
+    const link = running.stack.stats().link as { txQueued?: number; txDrops: number };
+    assert.ok((link.txQueued ?? 0) > 0, "frames went through the transmit thread");
+    assert.equal(link.txDrops, 0);
   } finally {
     await running.close();
   }
