@@ -26,7 +26,7 @@ import { type LineProcess, type Namespace, Namespaces } from "./netns.ts";
 import { renderMarkdown, type Results } from "./report.ts";
 
 const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,2,...]
-                       [--target-ns NS --target-ip ADDR] [--raw-ping]
+                       [--target-ns NS --target-ip ADDR] [--raw-ping] [--gonet-arg=ARG]...
   --quick        smaller sizes, under 3 minutes
   --smoke        one point of experiment 1 per side, under 30 s (for CI)
   --out DIR      where to write results (default bench/results, bench/results/smoke for --smoke)
@@ -37,7 +37,10 @@ const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,
                  ADDR; no servers are started (experiments needing server counters are skipped)
   --raw-ping     leave the namespaces' net.ipv4.ping_group_range at the kernel default, so root's
                  ping uses raw sockets (each reply then reaches every pinger's socket); by default
-                 it is opened to all groups as systemd does, and ping uses ICMP datagram sockets`;
+                 it is opened to all groups as systemd does, and ping uses ICMP datagram sockets
+  --gonet-arg=ARG
+                 pass ARG to the main gonet server (servers/gonet_server.ts), e.g. --tx-thread,
+                 to compare a setting with the default in two runs; repeat for several`;
 
 const GONET_SERVER = new URL("./servers/gonet_server.ts", import.meta.url).pathname;
 const KERNEL_SERVER = new URL("./servers/kernel_server.ts", import.meta.url).pathname;
@@ -150,7 +153,7 @@ async function setUpPlainGonet(namespaces: Namespaces): Promise<Side> {
 /** Builds the sides: gonet in G, the kernel in K1/K2 (or one external target). */
 async function setUp(
   namespaces: Namespaces,
-  flags: { targetNs?: string; targetIp?: string },
+  flags: { targetNs?: string; targetIp?: string; gonetArgs?: string[] },
 ): Promise<Side[]> {
   if (flags.targetNs || flags.targetIp) {
     if (!flags.targetNs || !flags.targetIp) {
@@ -163,7 +166,7 @@ async function setUp(
     }];
   }
   const g = await namespaces.create("g");
-  const gonetServer = await startServer(g, GONET_SERVER, "gonet server");
+  const gonetServer = await startServer(g, GONET_SERVER, "gonet server", flags.gonetArgs);
   // The kernel discard server gonet's own clients send to (exp. 2 from-server), at 10.0.0.1.
   await startServer(g, KERNEL_SERVER, "kernel peer in G");
 
@@ -206,6 +209,7 @@ async function main(): Promise<number> {
       "target-ns": { type: "string" },
       "target-ip": { type: "string" },
       "raw-ping": { type: "boolean", default: false },
+      "gonet-arg": { type: "string", multiple: true },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -249,6 +253,7 @@ async function main(): Promise<number> {
     const sides = await setUp(namespaces, {
       targetNs: values["target-ns"],
       targetIp: values["target-ip"],
+      gonetArgs: values["gonet-arg"],
     });
     const bulkOnlySides = want3(plan) && sides.some((s) => s.stack === "gonet")
       ? [await setUpPlainGonet(namespaces)]
@@ -261,8 +266,10 @@ async function main(): Promise<number> {
         ...await setUpReflectors(namespaces),
       ]
       : [];
+    const gonetArgs = values["gonet-arg"]?.length ? ` (${values["gonet-arg"].join(" ")})` : "";
     results.sides = [...sides, ...latencyOnlySides, ...bulkOnlySides].map((s) => ({
-      stack: s.stack + (s.offloads === "without offloads" ? " (no offloads)" : ""),
+      stack: s.stack + (s.offloads === "without offloads" ? " (no offloads)" : "") +
+        (s === sides[0] && s.stack === "gonet" ? gonetArgs : ""),
       serverIp: s.serverIp,
       namespace: s.clientNs.name,
     }));
