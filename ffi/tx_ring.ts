@@ -16,7 +16,7 @@
 const HEAD = 0;
 /** Control word: bytes released by the consumer (mod 2^32). */
 const TAIL = 1;
-/** Control word: 1 while the consumer sleeps in `Atomics.wait` on HEAD. */
+/** Control word: 1 while the consumer is about to sleep or sleeps (on DOORBELL). */
 const SLEEPING = 2;
 /** Control word: 1 once the producer closed the ring. */
 const CLOSED = 3;
