@@ -289,7 +289,7 @@ export async function sourceClient(
   return { bytes: received, wallMs, mbitPerS: (received * 8) / (wallMs * 1000), error };
 }
 
-/** Result of {@link connectionRate}. */
+/** Result of a connection-rate run (`load/raw_rate.ts`). */
 export interface RateResult {
   /** Exchanges completed. */
   completed: number;
@@ -301,57 +301,6 @@ export interface RateResult {
   perSecond: number;
   /** First error message. */
   error?: string;
-}
-
-/**
- * `loops` concurrent loops of connect, send 32 bytes, read them back, read EOF, close, for
- * `durationMs` (and at most `maxCount` exchanges overall). Each exchange is bounded by
- * `timeoutMs`.
- */
-export async function connectionRate(
-  api: NetApi,
-  options: {
-    hostname: string;
-    loops: number;
-    durationMs: number;
-    maxCount: number;
-    timeoutMs: number;
-  },
-): Promise<RateResult> {
-  const start = performance.now();
-  const end = start + options.durationMs;
-  const result: RateResult = { completed: 0, failed: 0, wallMs: 0, perSecond: 0 };
-  const message = new Uint8Array(32).fill(0x62);
-  const exchange = async () => {
-    const conn = await api.connect(options.hostname, ECHO_PORT);
-    try {
-      await writeAll(conn, message);
-      const buf = new Uint8Array(64);
-      let got = 0;
-      while (got < message.length) {
-        const n = await conn.read(buf);
-        if (n === null) throw new Error(`echo closed after ${got} bytes`);
-        got += n;
-      }
-    } finally {
-      safeClose(conn);
-    }
-  };
-  const loop = async () => {
-    while (performance.now() < end && result.completed + result.failed < options.maxCount) {
-      try {
-        await withDeadline(exchange(), options.timeoutMs, "exchange");
-        result.completed++;
-      } catch (e) {
-        result.failed++;
-        result.error ??= String(e);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: options.loops }, loop));
-  result.wallMs = performance.now() - start;
-  result.perSecond = result.completed / (result.wallMs / 1000);
-  return result;
 }
 
 /** Result of {@link udpBlast}. */

@@ -122,6 +122,27 @@ function setU16le(bytes: Uint8Array, at: number, value: number): void {
   bytes[at + 1] = value >>> 8;
 }
 
+/**
+ * Writes the vnet header of an outgoing frame at `bytes[at]`: all zero for a frame as it is,
+ * or the fields that ask the kernel to cut a TCP super-frame (`request`).
+ */
+function writeVnetHeader(
+  bytes: Uint8Array,
+  at: number,
+  request: SegmentationRequest | undefined,
+): void {
+  if (request === undefined) {
+    bytes.fill(0, at, at + VNET_HDR_BYTES);
+    return;
+  }
+  bytes[at] = VNET_F_NEEDS_CSUM;
+  bytes[at + 1] = VNET_GSO_TCPV4;
+  setU16le(bytes, at + 2, request.headerBytes);
+  setU16le(bytes, at + 4, request.segmentBytes);
+  setU16le(bytes, at + 6, request.checksumStart);
+  setU16le(bytes, at + 8, 16); // the TCP checksum field's offset in the TCP header
+}
+
 /** Resolves after one turn of the event loop (after pending I/O and timers had their go). */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -318,8 +339,6 @@ class Tap implements TapDevice {
   readonly #headerBytes: number;
   /** With a vnet header: frame plus header for writing, one copy per write. */
   readonly #txBuffer: Uint8Array | undefined;
-  /** The vnet header of {@link #txBuffer}, for its little-endian GSO fields. */
-  readonly #txHeader: DataView | undefined;
   readonly #wakeFd: number;
   readonly #maxBatch: number;
   /** How long to keep polling after the last frame before sleeping, ms (0: never poll). */
@@ -389,7 +408,6 @@ class Tap implements TapDevice {
       : mtu + FRAME_OVERHEAD;
     this.maxSegmentedFrameBytes = offload ? 65535 + 14 : 0;
     this.#txBuffer = offload ? new Uint8Array(VNET_HDR_BYTES + this.#maxFrame) : undefined;
-    this.#txHeader = this.#txBuffer && new DataView(this.#txBuffer.buffer, 0, VNET_HDR_BYTES);
     this.#readBytes = this.#headerBytes + this.#maxFrame + 1;
     this.#arenaBytes = Math.max(offload ? 4 * ARENA_BYTES : ARENA_BYTES, 4 * this.#readBytes);
     this.#arena = new Uint8Array(this.#arenaBytes);
@@ -582,28 +600,21 @@ class Tap implements TapDevice {
   }
 
   write(frame: Uint8Array): boolean {
-    if (this.#tx !== undefined && !this.#mayWriteInline()) return this.#queue(frame, undefined);
-    const tx = this.#txBuffer;
-    if (tx === undefined) return this.#writeRaw(frame, frame.length, frame.length);
-    if (frame.length > this.#maxFrame) return this.#drop();
-    tx.fill(0, 0, VNET_HDR_BYTES);
-    tx.set(frame, VNET_HDR_BYTES);
-    return this.#writeRaw(tx, VNET_HDR_BYTES + frame.length, frame.length);
+    return this.#send(frame, undefined);
   }
 
   writeSegmented(frame: Uint8Array, request: SegmentationRequest): boolean {
-    const tx = this.#txBuffer;
-    const view = this.#txHeader;
-    if (tx === undefined || view === undefined || frame.length > this.#maxFrame) {
-      return this.#drop();
-    }
+    // Only a vnet header can carry the request.
+    return this.#txBuffer === undefined ? this.#drop() : this.#send(frame, request);
+  }
+
+  /** Writes `frame` here or queues it for the transmit thread, behind its vnet header if any. */
+  #send(frame: Uint8Array, request: SegmentationRequest | undefined): boolean {
     if (this.#tx !== undefined && !this.#mayWriteInline()) return this.#queue(frame, request);
-    tx[0] = VNET_F_NEEDS_CSUM;
-    tx[1] = VNET_GSO_TCPV4;
-    view.setUint16(2, request.headerBytes, true);
-    view.setUint16(4, request.segmentBytes, true);
-    view.setUint16(6, request.checksumStart, true);
-    view.setUint16(8, 16, true); // the TCP checksum field's offset in the TCP header
+    const tx = this.#txBuffer;
+    if (tx === undefined) return this.#writeRaw(frame, frame.length, frame.length);
+    if (frame.length > this.#maxFrame) return this.#drop();
+    writeVnetHeader(tx, 0, request);
     tx.set(frame, VNET_HDR_BYTES);
     return this.#writeRaw(tx, VNET_HDR_BYTES + frame.length, frame.length);
   }
@@ -639,17 +650,7 @@ class Tap implements TapDevice {
     const at = ring.reserveWaiting(header + frame.length, FULL_RING_WAIT_MS);
     if (at < 0) return this.#drop();
     const data = ring.data;
-    if (header > 0) {
-      data.fill(0, at, at + header);
-      if (request !== undefined) {
-        data[at] = VNET_F_NEEDS_CSUM;
-        data[at + 1] = VNET_GSO_TCPV4;
-        setU16le(data, at + 2, request.headerBytes);
-        setU16le(data, at + 4, request.segmentBytes);
-        setU16le(data, at + 6, request.checksumStart);
-        setU16le(data, at + 8, 16); // the TCP checksum field's offset in the TCP header
-      }
-    }
+    if (header > 0) writeVnetHeader(data, at, request);
     data.set(frame, at + header);
     ring.publish();
     this.#stats.txQueued++;

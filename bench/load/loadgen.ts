@@ -4,8 +4,7 @@
  * as one JSON line. Modes:
  *
  * - `clients`: {@link discardClientsRounds}; `download`: {@link sourceClient};
- *   `rate`: {@link connectionRate}; `rawrate`: {@link rawConnectionRate} (the one experiment 4
- *   uses); `blast`: {@link udpBlast}.
+ *   `rawrate`: {@link rawConnectionRate}; `blast`: {@link udpBlast}.
  * - `hold`: opens idle connections ({@link holdConnections}), prints `{"phase":"opened",...}`, keeps them
  *   until a line arrives on stdin (or `holdMs` passes), closes them and prints `{"closed":true}`.
  * - `udpsink`: binds `port`, prints `{"ready":true}`, counts datagrams until a line arrives on
@@ -18,7 +17,6 @@ import { rawConnectionRate } from "./raw_rate.ts";
 import { emit, stdinLines } from "../lines.ts";
 import {
   closeAll,
-  connectionRate,
   discardClientsRounds,
   holdConnections,
   sourceClient,
@@ -56,16 +54,6 @@ async function run(o: Options): Promise<void> {
         await sourceClient(api, {
           hostname,
           bytes: Number(o.bytes),
-          timeoutMs: Number(o.timeoutMs),
-        }),
-      );
-    case "rate":
-      return emit(
-        await connectionRate(api, {
-          hostname,
-          loops: Number(o.loops),
-          durationMs: Number(o.durationMs),
-          maxCount: Number(o.maxCount),
           timeoutMs: Number(o.timeoutMs),
         }),
       );

@@ -27,8 +27,9 @@ Deno.test("rawrate: every exchange with a kernel echo server completes, up to ma
     [Deno.execPath(), "run", "-A", "--unstable-net", KERNEL_SERVER],
     { stdin: "piped", stdout: "piped", stderr: "null" },
   );
+  const lines = new JsonLineReader(server.stdout);
   try {
-    const ready = await new JsonLineReader(server.stdout).next();
+    const ready = await lines.next();
     assert.equal(ready?.ready, true);
     const result = await rawRate(ns, 300);
     assert.equal(result.completed, 300);
@@ -37,6 +38,8 @@ Deno.test("rawrate: every exchange with a kernel echo server completes, up to ma
     assert.ok((result.perSecond as number) > 0);
   } finally {
     await server.stdin.close();
+    // Read its stdout to the end, so no pipe is left ready in the event loop for later tests.
+    while (await lines.next() !== undefined);
     await server.status;
   }
 });
