@@ -495,21 +495,13 @@ export class Tcb {
 
   /** The earliest pending deadline, or undefined. */
   nextDeadline(): number | undefined {
-    let at: number | undefined;
-    for (
-      const t of [
-        this.#rtoAt,
-        this.#ptoAt,
-        this.#delackAt,
-        this.#persistAt,
-        this.#timeWaitAt,
-        this.#finWait2At,
-        this.config.keepAlive ? this.#keepAliveAt : undefined,
-      ]
-    ) {
-      if (t !== undefined && (at === undefined || t < at)) at = t;
-    }
-    return at;
+    // Called after every segment: a chain of comparisons, not an array of the candidates.
+    let at = earlier(this.#rtoAt, this.#ptoAt);
+    at = earlier(at, this.#delackAt);
+    at = earlier(at, this.#persistAt);
+    at = earlier(at, this.#timeWaitAt);
+    at = earlier(at, this.#finWait2At);
+    return this.config.keepAlive ? earlier(at, this.#keepAliveAt) : at;
   }
 
   /**
@@ -1564,4 +1556,9 @@ interface MutableSegment {
   window: number;
   options: TcpOptions;
   payload: Uint8Array;
+}
+
+/** The earlier of two optional deadlines. */
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || (b !== undefined && b < a) ? b : a;
 }

@@ -117,9 +117,12 @@ export class TimerQueue<K> {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        const mAt = () => (m === i ? last.at : heap[m].at);
-        if (l < heap.length && heap[l].at < mAt()) m = l;
-        if (r < heap.length && heap[r].at < mAt()) m = r;
+        let mAt = last.at;
+        if (l < heap.length && heap[l].at < mAt) {
+          m = l;
+          mAt = heap[l].at;
+        }
+        if (r < heap.length && heap[r].at < mAt) m = r;
         if (m === i) break;
         heap[i] = heap[m];
         i = m;
