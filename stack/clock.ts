@@ -104,10 +104,20 @@ export interface Random {
   nextU32(): number;
 }
 
+/** Words drawn from the system per refill: one call into the runtime per 256 values, not per value. */
+const SYSTEM_RANDOM_POOL_WORDS = 256;
+const systemPool = new Uint32Array(SYSTEM_RANDOM_POOL_WORDS);
+let systemPoolNext = SYSTEM_RANDOM_POOL_WORDS;
+
 /** Cryptographically strong randomness, for production (ISNs, ephemeral ports, MACs). */
 export const systemRandom: Random = {
   nextU32() {
-    return crypto.getRandomValues(new Uint32Array(1))[0];
+    if (systemPoolNext === SYSTEM_RANDOM_POOL_WORDS) {
+      crypto.getRandomValues(systemPool);
+      systemPoolNext = 0;
+    }
+    // Each value is handed out once; a used slot is overwritten by the next refill.
+    return systemPool[systemPoolNext++];
   },
 };
 

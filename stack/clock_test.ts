@@ -128,11 +128,17 @@ Deno.test("systemClock: now() is monotonic and setTimer(0) fires", async () => {
   assert.ok(systemClock.now() >= t0);
 });
 
-Deno.test("systemRandom: yields unsigned 32-bit integers", () => {
-  for (let i = 0; i < 100; i++) {
+Deno.test("systemRandom: yields unsigned 32-bit integers, fresh across pool refills", () => {
+  const seen = new Set<number>();
+  // 600 draws span at least two refills of the 256-word pool.
+  for (let i = 0; i < 600; i++) {
     const v = systemRandom.nextU32();
     assert.ok(Number.isInteger(v) && v >= 0 && v <= 0xffff_ffff, `${v}`);
+    seen.add(v);
   }
+  // Two collisions among 600 uniform 32-bit values have odds of about 1e-9; a pool handed out
+  // twice would repeat 256 of them.
+  assert.ok(seen.size >= 599, `${seen.size} distinct of 600`);
 });
 
 // Expected values worked out from the mulberry32 definition with exact (arbitrary-precision)
