@@ -159,7 +159,11 @@ export function renderMarkdown(results: Results): string {
     out.push(
       "to-server: N kernel clients send to the responder's discard port; from-server: N clients " +
         "on the responder's own stack send to a kernel discard server in the load namespace. " +
-        "Mbit/s counts only bytes the receiver confirmed.",
+        "Mbit/s counts only bytes the receiver confirmed. Each point runs " +
+        `${results.plan.connWarmupRounds} uncounted warm-up rounds, then ` +
+        `${results.plan.connRounds} counted ones, and shows the median counted round: load ` +
+        "generators and servers alike are JIT-compiled programs whose first rounds run " +
+        "unoptimized code (all rounds are in results.json).",
       "",
     );
     out.push(table(

@@ -406,25 +406,40 @@ export function closeAll(conns: BenchConn[]): void {
 }
 
 /**
- * Runs {@link discardClients} `rounds` times in a row and returns the round with the median
- * throughput, plus every round's Mbit/s (short points are noisy; the median of a few is steadier).
+ * Runs {@link discardClients} `warmupRounds` times uncounted, then `rounds` times, and returns the
+ * counted round with the median throughput, plus every round's Mbit/s (short points are noisy; the
+ * median of a few is steadier). Warm-up rounds exist because the first rounds of a point run
+ * code that is not yet compiled for it, in the load generator as much as in the responder.
  */
 export async function discardClientsRounds(
   api: NetApi,
-  options: { hostname: string; n: number; bytes: number; timeoutMs: number; rounds: number },
-): Promise<ClientsResult & { roundsMbitPerS: number[] }> {
+  options: {
+    hostname: string;
+    n: number;
+    bytes: number;
+    timeoutMs: number;
+    rounds: number;
+    warmupRounds?: number;
+  },
+): Promise<ClientsResult & { roundsMbitPerS: number[]; warmupMbitPerS: number[] }> {
+  const warmups: ClientsResult[] = [];
+  for (let i = 0; i < (options.warmupRounds ?? 0); i++) {
+    warmups.push(await discardClients(api, options));
+  }
   const results: ClientsResult[] = [];
   for (let i = 0; i < Math.max(1, options.rounds); i++) {
     results.push(await discardClients(api, options));
   }
   const sorted = [...results].sort((a, b) => a.mbitPerS - b.mbitPerS);
   const median = sorted[Math.floor((sorted.length - 1) / 2)];
-  const failed = results.find((r) => r.failed > 0);
+  // A failure in any round, warm-up included, is reported, not hidden by the median.
+  const all = [...warmups, ...results];
+  const failed = all.find((r) => r.failed > 0);
   return {
     ...median,
-    // A failure in any round is reported, not hidden by the median.
-    failed: results.reduce((sum, r) => sum + r.failed, 0),
+    failed: all.reduce((sum, r) => sum + r.failed, 0),
     error: failed?.error,
     roundsMbitPerS: results.map((r) => r.mbitPerS),
+    warmupMbitPerS: warmups.map((r) => r.mbitPerS),
   };
 }

@@ -48,6 +48,8 @@ export interface Plan {
   connBytes: number[];
   /** Exp. 2: rounds per point (the median round is reported). */
   connRounds: number;
+  /** Exp. 2: uncounted rounds before them, so that both sides run compiled code. */
+  connWarmupRounds: number;
   /** Exp. 2: per-point time limit, ms. */
   connTimeoutMs: number;
   /** Exp. 3: bytes of the single stream. */
@@ -101,6 +103,7 @@ export function planFor(mode: Plan["mode"]): Plan {
     connCounts: [1, 10, 50, 100],
     connBytes: [4096, 1 << 20],
     connRounds: quick ? 3 : 5,
+    connWarmupRounds: quick ? 1 : 3,
     connTimeoutMs: quick ? 15_000 : 60_000,
     bulkBytes: quick ? 200_000_000 : 2_000_000_000,
     bulkTimeoutMs: quick ? 30_000 : 240_000,

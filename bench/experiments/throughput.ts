@@ -2,7 +2,7 @@
  * Experiment 2, throughput vs connections: N concurrent kernel TCP clients each sending B bytes to
  * the responder's discard port (the responder confirms the count), and N clients of the
  * responder's own stack sending to a kernel discard server in the load namespace. Each point runs
- * a few rounds; the median round is reported.
+ * uncounted warm-up rounds, then a few counted rounds; the median counted round is reported.
  * @module
  */
 
@@ -35,8 +35,10 @@ export interface ThroughputRow {
   mbitPerS: number;
   /** Wall time of the median round, ms. */
   wallMs: number;
-  /** Mbit/s of every round. */
+  /** Mbit/s of every counted round. */
   roundsMbitPerS?: number[];
+  /** Mbit/s of the uncounted warm-up rounds before them. */
+  warmupMbitPerS?: number[];
   /** First error. */
   error?: string;
   /** gonet counters that moved (drops, retransmissions...), gonet only. */
@@ -64,8 +66,10 @@ export async function runThroughput(ctx: Context): Promise<ThroughputRow[]> {
               bytes,
               timeoutMs: plan.connTimeoutMs,
               rounds: plan.connRounds,
+              warmupRounds: plan.connWarmupRounds,
             };
-            const budgetMs = (plan.connTimeoutMs + 5_000) * plan.connRounds;
+            const budgetMs = (plan.connTimeoutMs + 5_000) *
+              (plan.connRounds + plan.connWarmupRounds);
             if (direction === "to-server") {
               return await loadgen(
                 side,
@@ -93,6 +97,7 @@ export async function runThroughput(ctx: Context): Promise<ThroughputRow[]> {
             mbitPerS: r.mbitPerS,
             wallMs: r.wallMs,
             roundsMbitPerS: r.roundsMbitPerS,
+            warmupMbitPerS: r.warmupMbitPerS,
             error: r.error,
             counters: delta ? pickInteresting(delta) : undefined,
             linkDrops: drops,

@@ -47,6 +47,7 @@ async function run(o: Options): Promise<void> {
           bytes: Number(o.bytes),
           timeoutMs: Number(o.timeoutMs),
           rounds: Number(o.rounds ?? 1),
+          warmupRounds: Number(o.warmupRounds ?? 0),
         }),
       );
     case "download":

@@ -4,7 +4,7 @@
  * per command:
  *
  * - `{"op":"stats"}`: counters, RSS (bytes) and CPU seconds of this process.
- * - `{"op":"clients", hostname, n, bytes, timeoutMs, rounds}`: runs
+ * - `{"op":"clients", hostname, n, bytes, timeoutMs, rounds, warmupRounds}`: runs
  *   {@link discardClientsRounds} from this stack towards a discard server elsewhere.
  * - `{"op":"gc"}`: runs V8's GC when started with `--v8-flags=--expose-gc`.
  * - `{"op":"udpsend", hostname, port, size, durationMs, maxCount}`: {@link udpBlast} from here.
@@ -79,6 +79,7 @@ export async function serve(
               bytes: Number(command.bytes),
               timeoutMs: Number(command.timeoutMs),
               rounds: Number(command.rounds ?? 1),
+              warmupRounds: Number(command.warmupRounds ?? 0),
             }),
           });
           break;
