@@ -164,6 +164,40 @@ Deno.test("tcp close: an orphaned FIN-WAIT-2 times out", async () => {
   await probe.close();
 });
 
+Deno.test("tcp close: in TIME-WAIT the layer keeps an entry, the user's handle its unread data", async () => {
+  const probe = new Probe();
+  const { conn, iss, state } = await open(probe);
+  await conn.closeWrite();
+  await probe.settle();
+  probe.expect({ flags: FIN | ACK, seq: iss + 1 });
+  // Data, the peer's FIN and the ACK of ours in one segment: straight to TIME-WAIT, unread.
+  await probe.send({
+    flags: FIN | ACK | PSH,
+    seq: P + 1,
+    ack: iss + 2,
+    payload: Uint8Array.of(7, 8),
+  });
+  probe.expect({ flags: ACK, seq: iss + 2, ack: P + 4 });
+  assert.equal(state(), TcpState.TimeWait);
+  assert.equal(probe.layer.connectionTcb(ADDR_A, 40000, 80), undefined, "the TCB was let go");
+  assert.equal(probe.layer.stats.timeWaitConnections, 1);
+  assert.equal(probe.layer.stats.activeConnections, 1);
+  const buf = new Uint8Array(4);
+  assert.equal(await conn.read(buf), 2);
+  assert.deepEqual(buf.subarray(0, 2), Uint8Array.of(7, 8));
+  assert.equal(await conn.read(buf), null);
+  conn.close();
+  // The entry still answers for the connection: a retransmitted FIN gets its ACK again.
+  await probe.send({
+    flags: FIN | ACK | PSH,
+    seq: P + 1,
+    ack: iss + 2,
+    payload: Uint8Array.of(7, 8),
+  });
+  probe.expect({ flags: ACK, seq: iss + 2, ack: P + 4 });
+  await probe.close();
+});
+
 Deno.test("tcp close: a new SYN ends TIME-WAIT for a listener (RFC 9293 §3.6.1)", async () => {
   const probe = new Probe();
   const { conn, iss, state } = await open(probe);

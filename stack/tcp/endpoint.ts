@@ -34,7 +34,9 @@ export interface EndpointHost {
   deferOutput(ep: Endpoint): void;
   /** Sets (or clears) the endpoint's deadline in the shared timer queue. */
   schedule(ep: Endpoint, at: number | undefined): void;
-  /** The TCB reached CLOSED: forget the endpoint. */
+  /** The TCB reached TIME-WAIT: keep the state's rules in a small entry (`time_wait.ts`). */
+  enterTimeWait(ep: Endpoint): void;
+  /** The TCB reached CLOSED or TIME-WAIT: forget the endpoint. */
   release(ep: Endpoint): void;
   /** The handshake of a passively opened endpoint completed. */
   established(ep: Endpoint): void;
@@ -139,12 +141,15 @@ export class Endpoint {
       this.passive = false;
       this.#host.established(this);
     }
-    if (this.tcb.closed) {
+    // TIME-WAIT ends the endpoint too: a small entry keeps the state's rules, and the TCB lives
+    // on only for the user's handle (its unread data and its EOF).
+    if (this.tcb.closed || this.tcb.state === TcpState.TimeWait) {
       this.#host.schedule(this, undefined);
       if (!this.#released) {
         this.#released = true;
         this.inbox.close();
         this.#writes?.close();
+        if (!this.tcb.closed) this.#host.enterTimeWait(this);
         this.#host.release(this);
       }
     } else {

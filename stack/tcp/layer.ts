@@ -24,6 +24,7 @@ import { DEFAULT_TCB_CONFIG, newTcbCounters, type TcbConfig, type TcbCounters } 
 import { type OutSegment, resetFor } from "./segment.ts";
 import { Tcb } from "./tcb.ts";
 import { TimerQueue } from "./timers.ts";
+import { acceptsNewSyn, onTimeWaitSegment, TimeWaitEntry, TimeWaitTable } from "./time_wait.ts";
 import { TurnEnd } from "../turn_end.ts";
 
 /** Options of {@link TcpLayer}. */
@@ -71,8 +72,10 @@ export interface TcpStats extends TcbCounters {
   activeOpens: number;
   /** Connections opened by a listener. */
   passiveOpens: number;
-  /** Connections currently in the table (any state but CLOSED). */
+  /** Connections currently in the table (any state but CLOSED, TIME-WAIT included). */
   activeConnections: number;
+  /** Of those, connections in TIME-WAIT (kept as small entries, see `time_wait.ts`). */
+  timeWaitConnections: number;
   /**
    * Per-connection tasks running now (segment and send tasks). A connection's tasks run while it
    * has work and end when it is idle, so this stays near 0 with thousands of idle connections.
@@ -117,6 +120,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
   #ports: { first: number; last: number };
   #cookies: SynCookies | undefined;
   #conns = new Map<string, Endpoint>();
+  #timeWait: TimeWaitTable;
   #listeners = new Map<number, TcpListener>();
   #timers: TimerQueue<Endpoint>;
   #counters = newTcbCounters();
@@ -152,6 +156,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     this.#ports = options.ephemeralPorts ?? { first: 49152, last: 65535 };
     this.#cookies = (options.synCookies ?? true) ? new SynCookies(options.random) : undefined;
     this.#timers = new TimerQueue<Endpoint>(this.clock, (ep, now) => ep.onTimer(now));
+    this.#timeWait = new TimeWaitTable(this.clock);
     this.#turnEnd = options.turnEnd ?? new TurnEnd();
   }
 
@@ -160,7 +165,8 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     return {
       ...this.#counters,
       ...this.#stats,
-      activeConnections: this.#conns.size,
+      activeConnections: this.#conns.size + this.#timeWait.size,
+      timeWaitConnections: this.#timeWait.size,
       runningTasks: this.#runningTasks(),
       drops: { ...this.#drops },
     };
@@ -174,10 +180,12 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
 
   /** The state of the connection with this 4-tuple, for tests and diagnostics. */
   connectionState(remote: Ipv4Addr, remotePort: number, localPort: number): TcpState | undefined {
-    return this.#conns.get(connectionKey(remote, remotePort, localPort))?.tcb.state;
+    const key = connectionKey(remote, remotePort, localPort);
+    const state = this.#conns.get(key)?.tcb.state;
+    return state ?? (this.#timeWait.get(key) ? TcpState.TimeWait : undefined);
   }
 
-  /** The TCB of a connection, for tests and diagnostics. */
+  /** The TCB of a connection (none in TIME-WAIT), for tests and diagnostics. */
   connectionTcb(remote: Ipv4Addr, remotePort: number, localPort: number): Tcb | undefined {
     return this.#conns.get(connectionKey(remote, remotePort, localPort))?.tcb;
   }
@@ -218,7 +226,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     let localPort = options.localPort;
     if (localPort !== undefined) {
       checkPort(localPort, "localPort");
-      if (this.#conns.has(connectionKey(remote, options.port, localPort))) {
+      if (this.#inUse(connectionKey(remote, options.port, localPort))) {
         throw new Deno.errors.AddrInUse(
           `Cannot connect: ${formatIpv4(this.localAddress)}:${localPort} to ` +
             `${formatIpv4(remote)}:${options.port} is already in use`,
@@ -267,6 +275,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     for (const listener of [...this.#listeners.values()]) listener.close();
     for (const ep of [...this.#conns.values()]) ep.abort();
     this.#timers.close();
+    this.#timeWait.close();
     return Promise.resolve();
   }
 
@@ -294,7 +303,18 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     this.#timers.set(ep, at);
   }
 
-  /** Forgets a CLOSED endpoint. */
+  /** Keeps a TIME-WAIT entry for `ep`, whose endpoint is released next. */
+  enterTimeWait(ep: Endpoint): void {
+    if (this.#closed) return;
+    const entry = new TimeWaitEntry(
+      ep,
+      ep.tcb.timeWaitSnapshot(),
+      this.clock.now() + this.#config.timeWaitMs,
+    );
+    this.#timeWait.add(entry);
+  }
+
+  /** Forgets a CLOSED or TIME-WAIT endpoint. */
   release(ep: Endpoint): void {
     if (this.#conns.get(ep.key) === ep) this.#conns.delete(ep.key);
     for (const listener of this.#listeners.values()) listener.halfOpen.delete(ep);
@@ -336,13 +356,16 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     const key = connectionKey(source, seg.sourcePort, seg.destinationPort);
     const ep = this.#conns.get(key);
     if (ep && !ep.released) {
-      if (ep.tcb.acceptsNewSyn(seg) && this.#listeners.has(seg.destinationPort)) {
+      if (!ep.deliver(seg)) this.#drop("connection-inbox-full");
+      return;
+    }
+    const timeWait = this.#timeWait.get(key);
+    if (timeWait) {
+      if (acceptsNewSyn(timeWait, seg) && this.#listeners.has(seg.destinationPort)) {
         // RFC 9293 §3.6.1 / RFC 1122 §4.2.2.13: a new SYN ends TIME-WAIT early.
-        ep.tcb.abort(this.clock.now());
-        ep.flush();
+        this.#timeWait.delete(key);
       } else {
-        if (!ep.deliver(seg)) this.#drop("connection-inbox-full");
-        return;
+        return this.#onTimeWait(timeWait, seg);
       }
     }
     const listener = this.#listeners.get(seg.destinationPort);
@@ -522,15 +545,23 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
    * server's closed connections never lock out new ones.
    */
   #makeRoom(): boolean {
-    if (this.#conns.size < this.#maxConnections) return true;
-    for (const ep of this.#conns.values()) {
-      if (ep.tcb.state === TcpState.TimeWait) {
-        ep.abort();
-        this.#stats.timeWaitRecycled++;
-        return this.#conns.size < this.#maxConnections;
-      }
-    }
-    return false;
+    if (this.#conns.size + this.#timeWait.size < this.#maxConnections) return true;
+    if (!this.#timeWait.dropOldest()) return false;
+    this.#stats.timeWaitRecycled++;
+    return true;
+  }
+
+  #onTimeWait(entry: TimeWaitEntry, seg: TcpSegment): void {
+    const expiresAt = entry.expiresAt;
+    const now = this.clock.now();
+    const ack = onTimeWaitSegment(entry, seg, now, this.#config, this.#counters);
+    if (entry.expiresAt !== expiresAt) this.#timeWait.restart(entry);
+    if (ack) this.#send(entry.localPort, entry.remoteAddress, entry.remotePort, ack);
+  }
+
+  /** Whether a connection, TIME-WAIT included, holds this key. */
+  #inUse(key: string): boolean {
+    return this.#conns.has(key) || this.#timeWait.get(key) !== undefined;
   }
 
   #reset(seg: TcpSegment, source: Ipv4Addr): void {
@@ -566,7 +597,7 @@ export class TcpLayer implements EndpointHost, ListenerHost, AsyncDisposable {
     for (let i = 0; i < count; i++) {
       const port = first + ((start + i) % count);
       if (this.#listeners.has(port)) continue;
-      if (!this.#conns.has(connectionKey(remote, remotePort, port))) return port;
+      if (!this.#inUse(connectionKey(remote, remotePort, port))) return port;
     }
     throw new Deno.errors.AddrInUse("Cannot connect: no free ephemeral port");
   }

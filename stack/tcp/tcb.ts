@@ -36,6 +36,7 @@ import { NewReno } from "./congestion/newreno.ts";
 import type { CongestionControl } from "./congestion/types.ts";
 import type { TcbConfig, TcbCounters } from "./config.ts";
 import type { TcpError } from "./errors.ts";
+import type { TimeWaitSnapshot } from "./time_wait.ts";
 import type { InSegment, OutSegment } from "./segment.ts";
 import { DEFAULT_IPV4_MSS, effectiveSendMss, MAX_WINDOW_SHIFT, windowShiftFor } from "./options.ts";
 import { RecvBuffer } from "./recv_buffer.ts";
@@ -504,13 +505,18 @@ export class Tcb {
     return this.config.keepAlive ? earlier(at, this.#keepAliveAt) : at;
   }
 
-  /**
-   * Whether a SYN may end this TIME-WAIT connection so a listener can take it (RFC 9293 §3.6.1,
-   * RFC 1122 §4.2.2.13: its sequence number is above the old incarnation's).
-   */
-  acceptsNewSyn(seg: InSegment): boolean {
-    return this.state === TcpState.TimeWait && (seg.flags & TcpFlags.SYN) !== 0 &&
-      (seg.flags & TcpFlags.ACK) === 0 && seqGt(seg.seq, this.rcvNxt);
+  /** What a TIME-WAIT entry keeps of this connection (`time_wait.ts`); call it in TIME-WAIT. */
+  timeWaitSnapshot(): TimeWaitSnapshot {
+    const windowBytes = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
+    return {
+      sndNxt: this.#ackSeq(),
+      rcvNxt: this.rcvNxt,
+      windowBytes,
+      windowField: Math.min(0xffff, Math.floor(windowBytes / 2 ** this.rcvShift)),
+      timestamps: this.tsEnabled
+        ? { offset: this.#tsOffset, recent: this.#tsRecent, recentAt: this.#tsRecentAt }
+        : undefined,
+    };
   }
 
   // ---------------------------------------------------------------- timers
