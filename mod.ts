@@ -96,3 +96,4 @@ export type { Ipv4Packet } from "./stack/wire/ipv4.ts";
 export type { SackBlock, TcpOptions } from "./stack/wire/tcp.ts";
 export type { CongestionControl } from "./stack/tcp/congestion/types.ts";
 export type { RtoEstimator } from "./stack/tcp/rto.ts";
+export type { TimeWaitSnapshot } from "./stack/tcp/time_wait.ts";
