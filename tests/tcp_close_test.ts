@@ -171,12 +171,13 @@ Deno.test("tcp close: in TIME-WAIT the layer keeps an entry, the user's handle i
   await probe.settle();
   probe.expect({ flags: FIN | ACK, seq: iss + 1 });
   // Data, the peer's FIN and the ACK of ours in one segment: straight to TIME-WAIT, unread.
-  await probe.send({
+  const dataAndFin = {
     flags: FIN | ACK | PSH,
     seq: P + 1,
     ack: iss + 2,
     payload: Uint8Array.of(7, 8),
-  });
+  };
+  await probe.send(dataAndFin);
   probe.expect({ flags: ACK, seq: iss + 2, ack: P + 4 });
   assert.equal(state(), TcpState.TimeWait);
   assert.equal(probe.layer.connectionTcb(ADDR_A, 40000, 80), undefined, "the TCB was let go");
@@ -188,12 +189,7 @@ Deno.test("tcp close: in TIME-WAIT the layer keeps an entry, the user's handle i
   assert.equal(await conn.read(buf), null);
   conn.close();
   // The entry still answers for the connection: a retransmitted FIN gets its ACK again.
-  await probe.send({
-    flags: FIN | ACK | PSH,
-    seq: P + 1,
-    ack: iss + 2,
-    payload: Uint8Array.of(7, 8),
-  });
+  await probe.send(dataAndFin);
   probe.expect({ flags: ACK, seq: iss + 2, ack: P + 4 });
   await probe.close();
 });
