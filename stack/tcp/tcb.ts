@@ -37,7 +37,14 @@ import type { CongestionControl } from "./congestion/types.ts";
 import type { TcbConfig, TcbCounters } from "./config.ts";
 import type { TcpError } from "./errors.ts";
 import type { TimeWaitSnapshot } from "./time_wait.ts";
-import type { InSegment, OutSegment } from "./segment.ts";
+import {
+  inReceiveWindow,
+  type InSegment,
+  type OutSegment,
+  PAWS_IDLE_MS,
+  sequenceLength,
+  timestampValue,
+} from "./segment.ts";
 import { DEFAULT_IPV4_MSS, effectiveSendMss, MAX_WINDOW_SHIFT, windowShiftFor } from "./options.ts";
 import { RecvBuffer } from "./recv_buffer.ts";
 import { RtoEstimator } from "./rto.ts";
@@ -47,8 +54,6 @@ import { canReceiveData, canSendData, TcpState } from "./state.ts";
 
 /** RFC 5681 §3.2: the duplicate-ACK threshold. */
 const DUP_THRESH = 3;
-/** RFC 7323 §5.5: timestamps older than 24 days are not trusted for PAWS. */
-const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 const EMPTY = new Uint8Array(0);
 
 /** Per-connection parameters chosen by the dealer. */
@@ -798,10 +803,9 @@ export class Tcb {
       }
     }
     // First: sequence acceptability.
-    const segLen = seg.payload.length + (seg.flags & TcpFlags.SYN ? 1 : 0) +
-      (seg.flags & TcpFlags.FIN ? 1 : 0);
+    const segLen = sequenceLength(seg);
     const wnd = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
-    if (!this.#acceptable(seg.seq, segLen, wnd)) {
+    if (!inReceiveWindow(this.rcvNxt, seg.seq, segLen, wnd)) {
       // With a zero window, still take the ACK of a segment at RCV.NXT (RFC 9293 §3.10.7.4).
       const zeroWindowAck = wnd === 0 && seg.seq === this.rcvNxt && !isRst &&
         (seg.flags & TcpFlags.ACK) !== 0 && !(seg.flags & TcpFlags.SYN);
@@ -907,23 +911,6 @@ export class Tcb {
       }
       this.#receiveText(seg.seq, seg.payload, fin);
     }
-  }
-
-  #acceptable(seq: number, len: number, wnd: number): boolean {
-    // RFC 9293 §3.10.7.4, the four cases of the acceptance test.
-    if (len === 0) {
-      // The right edge itself is accepted for an empty segment (as Linux does): a sender whose
-      // data filled our window numbers its ACKs there, and refusing them would lose their ACK
-      // field while our own data is stuck.
-      return wnd === 0 ? seq === this.rcvNxt : seqLe(this.rcvNxt, seq) &&
-        seqLe(seq, seqAdd(this.rcvNxt, wnd));
-    }
-    if (wnd === 0) return false;
-    // "Start or end in the window", widened to "overlaps the window": a segment that begins
-    // before RCV.NXT and ends beyond the window (a big retransmission into a small window)
-    // still carries new bytes, which the trimming rule keeps (as Linux's tcp_sequence does).
-    const end = seqAdd(seq, len - 1);
-    return seqGe(end, this.rcvNxt) && seqLt(seq, seqAdd(this.rcvNxt, wnd));
   }
 
   #challengeAck(): void {
@@ -1547,7 +1534,7 @@ export class Tcb {
   }
 
   #tsNow(): number {
-    return (Math.floor(this.#now) + this.#tsOffset) >>> 0;
+    return timestampValue(this.#now, this.#tsOffset);
   }
 
   #enter(nowMs: number): void {

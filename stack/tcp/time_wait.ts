@@ -28,13 +28,18 @@
  */
 
 import type { Clock, TimerHandle } from "../clock.ts";
-import { seqAdd, seqGe, seqGt, seqLe, seqLt } from "../wire/seq.ts";
+import { seqGe, seqGt, seqLe, seqLt } from "../wire/seq.ts";
 import { TcpFlags, type TcpOptions } from "../wire/tcp.ts";
-import type { InSegment, OutSegment } from "./segment.ts";
+import {
+  inReceiveWindow,
+  type InSegment,
+  type OutSegment,
+  PAWS_IDLE_MS,
+  sequenceLength,
+  timestampValue,
+} from "./segment.ts";
 
 const EMPTY = new Uint8Array(0);
-/** RFC 7323 §5.5: a TS.Recent older than 24 days is invalid and PAWS does not use it. */
-const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 
 /** What a control block hands over when it reaches TIME-WAIT. */
 export interface TimeWaitSnapshot {
@@ -97,7 +102,7 @@ export class TimeWaitEntry {
   /** When the last rate-limited ACK went out, ms. */
   lastLimitedAckAt = -Infinity;
 
-  /** Makes the entry for a connection that reached TIME-WAIT at `nowMs`. */
+  /** Makes the entry for a connection in TIME-WAIT until `expiresAt` (ms). */
   constructor(
     tuple: { key: string; localPort: number; remoteAddress: number; remotePort: number },
     snapshot: TimeWaitSnapshot,
@@ -234,12 +239,11 @@ export function onTimeWaitSegment(
       return ackOf(entry, nowMs);
     }
   }
-  const fin = (seg.flags & TcpFlags.FIN) !== 0;
-  const segLen = seg.payload.length + (seg.flags & TcpFlags.SYN ? 1 : 0) + (fin ? 1 : 0);
-  if (!acceptable(entry, seg.seq, segLen)) {
+  const segLen = sequenceLength(seg);
+  if (!inReceiveWindow(entry.rcvNxt, seg.seq, segLen, entry.windowBytes)) {
     if (isRst) return undefined;
     counters.outOfWindow++;
-    if (fin) entry.expiresAt = nowMs + rules.timeWaitMs;
+    if (seg.flags & TcpFlags.FIN) entry.expiresAt = nowMs + rules.timeWaitMs;
     return segLen === 0 ? limitedAckOf(entry, nowMs, rules) : ackOf(entry, nowMs);
   }
   if (isRst) {
@@ -259,17 +263,6 @@ export function onTimeWaitSegment(
   return undefined;
 }
 
-/** RFC 9293 §3.10.7.4's acceptance test, with the window we last advertised. */
-function acceptable(entry: TimeWaitEntry, seq: number, len: number): boolean {
-  const wnd = entry.windowBytes;
-  const right = seqAdd(entry.rcvNxt, wnd);
-  if (len === 0) {
-    return wnd === 0 ? seq === entry.rcvNxt : seqLe(entry.rcvNxt, seq) && seqLe(seq, right);
-  }
-  if (wnd === 0) return false;
-  return seqGe(seqAdd(seq, len - 1), entry.rcvNxt) && seqLt(seq, right);
-}
-
 function ackOf(entry: TimeWaitEntry, nowMs: number): OutSegment {
   const seg: OutSegment = {
     seq: entry.sndNxt,
@@ -280,7 +273,7 @@ function ackOf(entry: TimeWaitEntry, nowMs: number): OutSegment {
   };
   if (entry.tsOffset !== undefined) {
     const options: TcpOptions = {
-      timestamps: { value: (Math.floor(nowMs) + entry.tsOffset) >>> 0, echo: entry.tsRecent },
+      timestamps: { value: timestampValue(nowMs, entry.tsOffset), echo: entry.tsRecent },
     };
     seg.options = options;
   }
