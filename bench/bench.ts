@@ -4,7 +4,7 @@
  *
  * ```
  * deno task bench [--quick | --smoke] [--out DIR] [--only 1,3]
- *                 [--target-ns NS --target-ip ADDR] [--raw-ping]
+ *                 [--target-ns NS --target-ip ADDR] [--raw-ping] [--no-pin]
  * ```
  *
  * Every namespace made here is deleted at the end, also on errors and SIGINT/SIGTERM; every
@@ -21,12 +21,14 @@ import { runBulk } from "./experiments/bulk.ts";
 import { runConnRate } from "./experiments/conn_rate.ts";
 import { runMemory } from "./experiments/memory.ts";
 import { runUdp } from "./experiments/udp.ts";
+import { type CpuLayout, defaultCpuLayout, onCpus } from "./cpus.ts";
 import { describeMachine } from "./machine.ts";
 import { type LineProcess, type Namespace, Namespaces } from "./netns.ts";
 import { renderMarkdown, type Results } from "./report.ts";
 
 const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,2,...]
-                       [--target-ns NS --target-ip ADDR] [--raw-ping] [--gonet-arg=ARG]...
+                       [--target-ns NS --target-ip ADDR] [--raw-ping] [--no-pin]
+                       [--gonet-arg=ARG]...
   --quick        smaller sizes, under 3 minutes
   --smoke        one point of experiment 1 per side, under 30 s (for CI)
   --out DIR      where to write results (default bench/results, bench/results/smoke for --smoke)
@@ -38,6 +40,8 @@ const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,
   --raw-ping     leave the namespaces' net.ipv4.ping_group_range at the kernel default, so root's
                  ping uses raw sockets (each reply then reaches every pinger's socket); by default
                  it is opened to all groups as systemd does, and ping uses ICMP datagram sockets
+  --no-pin       let the scheduler place every process; by default the responders run on the
+                 first half of the CPUs and the load (generators, pings, peers) on the rest
   --gonet-arg=ARG
                  pass ARG to the main gonet server (servers/gonet_server.ts), e.g. --tx-thread,
                  to compare a setting with the default in two runs; repeat for several`;
@@ -45,15 +49,24 @@ const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,
 const GONET_SERVER = new URL("./servers/gonet_server.ts", import.meta.url).pathname;
 const KERNEL_SERVER = new URL("./servers/kernel_server.ts", import.meta.url).pathname;
 
-/** Starts a server script in `ns` and waits for its ready line. */
+/** Starts a server script in `ns` on `cpus` (a `taskset -c` list) and waits for its ready line. */
 async function startServer(
   ns: Namespace,
   script: string,
   label: string,
+  cpus: string | undefined,
   args: string[] = [],
 ): Promise<LineProcess> {
   const server = ns.start(
-    [Deno.execPath(), "run", "-A", "--unstable-net", "--v8-flags=--expose-gc", script, ...args],
+    onCpus(cpus, [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--unstable-net",
+      "--v8-flags=--expose-gc",
+      script,
+      ...args,
+    ]),
     label,
   );
   const ready = await server.next(30_000);
@@ -70,9 +83,12 @@ const BUSY_POLL_MICROS = 300_000;
  * A third gonet server that busy-polls its TAP (`--busy-poll`), in namespace G3, measured by
  * experiment 1 only: what polling instead of sleeping buys at low load.
  */
-async function setUpBusyPollGonet(namespaces: Namespaces): Promise<Side> {
+async function setUpBusyPollGonet(
+  namespaces: Namespaces,
+  cpus: CpuLayout | undefined,
+): Promise<Side> {
   const g3 = await namespaces.create("g3");
-  const server = await startServer(g3, GONET_SERVER, "gonet server (busy-poll)", [
+  const server = await startServer(g3, GONET_SERVER, "gonet server (busy-poll)", cpus?.server, [
     "--busy-poll",
     String(BUSY_POLL_MICROS),
   ]);
@@ -84,6 +100,7 @@ async function setUpBusyPollGonet(namespaces: Namespaces): Promise<Side> {
     server,
     offloads: "with offloads",
     busyPollMicros: BUSY_POLL_MICROS,
+    loadCpus: cpus?.load,
   };
 }
 
@@ -93,18 +110,22 @@ const REFLECTOR = new URL("./servers/reflector.ts", import.meta.url).pathname;
  * The floor of experiment 1: a minimal echo responder on the same TAP code, with no stack behind
  * it, sleeping (namespace G4) and busy-polling (G5). Measured by experiment 1 only.
  */
-async function setUpReflectors(namespaces: Namespaces): Promise<Side[]> {
+async function setUpReflectors(
+  namespaces: Namespaces,
+  cpus: CpuLayout | undefined,
+): Promise<Side[]> {
   const sides: Side[] = [];
   for (const [suffix, busyPollMicros] of [["g4", 0], ["g5", BUSY_POLL_MICROS]] as const) {
     const ns = await namespaces.create(suffix);
     const label = busyPollMicros > 0 ? "reflector busy-poll" : "reflector";
-    await startServer(ns, REFLECTOR, label, ["--busy-poll", String(busyPollMicros)]);
+    await startServer(ns, REFLECTOR, label, cpus?.server, ["--busy-poll", String(busyPollMicros)]);
     sides.push({
       stack: label,
       clientNs: ns,
       serverIp: "10.0.0.2",
       clientIp: "10.0.0.1",
       busyPollMicros,
+      loadCpus: cpus?.load,
     });
   }
   return sides;
@@ -114,9 +135,12 @@ async function setUpReflectors(namespaces: Namespaces): Promise<Side[]> {
  * A gonet server without its cache warmer (`--keep-warm 0`), in namespace G6, measured by
  * experiment 1 only: what the warmer buys at low load.
  */
-async function setUpUnwarmedGonet(namespaces: Namespaces): Promise<Side> {
+async function setUpUnwarmedGonet(
+  namespaces: Namespaces,
+  cpus: CpuLayout | undefined,
+): Promise<Side> {
   const g6 = await namespaces.create("g6");
-  const server = await startServer(g6, GONET_SERVER, "gonet server (no warmer)", [
+  const server = await startServer(g6, GONET_SERVER, "gonet server (no warmer)", cpus?.server, [
     "--keep-warm",
     "0",
   ]);
@@ -127,6 +151,7 @@ async function setUpUnwarmedGonet(namespaces: Namespaces): Promise<Side> {
     clientIp: "10.0.0.1",
     server,
     offloads: "with offloads",
+    loadCpus: cpus?.load,
   };
 }
 
@@ -134,12 +159,15 @@ async function setUpUnwarmedGonet(namespaces: Namespaces): Promise<Side> {
  * A second gonet server without TAP offloads, in its own namespace G2, for experiment 3's
  * with/without comparison.
  */
-async function setUpPlainGonet(namespaces: Namespaces): Promise<Side> {
+async function setUpPlainGonet(
+  namespaces: Namespaces,
+  cpus: CpuLayout | undefined,
+): Promise<Side> {
   const g2 = await namespaces.create("g2");
-  const server = await startServer(g2, GONET_SERVER, "gonet server (no offloads)", [
+  const server = await startServer(g2, GONET_SERVER, "gonet server (no offloads)", cpus?.server, [
     "--no-offload",
   ]);
-  await startServer(g2, KERNEL_SERVER, "kernel peer in G2");
+  await startServer(g2, KERNEL_SERVER, "kernel peer in G2", cpus?.load);
   return {
     stack: "gonet",
     clientNs: g2,
@@ -147,12 +175,14 @@ async function setUpPlainGonet(namespaces: Namespaces): Promise<Side> {
     clientIp: "10.0.0.1",
     server,
     offloads: "without offloads",
+    loadCpus: cpus?.load,
   };
 }
 
 /** Builds the sides: gonet in G, the kernel in K1/K2 (or one external target). */
 async function setUp(
   namespaces: Namespaces,
+  cpus: CpuLayout | undefined,
   flags: { targetNs?: string; targetIp?: string; gonetArgs?: string[] },
 ): Promise<Side[]> {
   if (flags.targetNs || flags.targetIp) {
@@ -163,18 +193,26 @@ async function setUp(
       stack: "target",
       clientNs: namespaces.existing(flags.targetNs),
       serverIp: flags.targetIp,
+      loadCpus: cpus?.load,
     }];
   }
   const g = await namespaces.create("g");
-  const gonetServer = await startServer(g, GONET_SERVER, "gonet server", flags.gonetArgs);
-  // The kernel discard server gonet's own clients send to (exp. 2 from-server), at 10.0.0.1.
-  await startServer(g, KERNEL_SERVER, "kernel peer in G");
+  const gonetServer = await startServer(
+    g,
+    GONET_SERVER,
+    "gonet server",
+    cpus?.server,
+    flags.gonetArgs,
+  );
+  // The kernel discard server gonet's own clients send to (exp. 2 from-server), at 10.0.0.1:
+  // part of the load, so it runs where the load does.
+  await startServer(g, KERNEL_SERVER, "kernel peer in G", cpus?.load);
 
   const k1 = await namespaces.create("k1");
   const k2 = await namespaces.create("k2");
   await namespaces.veth(k1, "10.0.1.1/24", k2, "10.0.1.2/24");
-  const kernelServer = await startServer(k2, KERNEL_SERVER, "kernel server");
-  await startServer(k1, KERNEL_SERVER, "kernel peer in K1");
+  const kernelServer = await startServer(k2, KERNEL_SERVER, "kernel server", cpus?.server);
+  await startServer(k1, KERNEL_SERVER, "kernel peer in K1", cpus?.load);
   return [
     {
       stack: "gonet",
@@ -183,6 +221,7 @@ async function setUp(
       clientIp: "10.0.0.1",
       server: gonetServer,
       offloads: "with offloads",
+      loadCpus: cpus?.load,
     },
     {
       stack: "kernel",
@@ -191,6 +230,7 @@ async function setUp(
       clientIp: "10.0.1.1",
       server: kernelServer,
       offloads: "kernel defaults",
+      loadCpus: cpus?.load,
     },
   ];
 }
@@ -210,6 +250,7 @@ async function main(): Promise<number> {
       "target-ip": { type: "string" },
       "raw-ping": { type: "boolean", default: false },
       "gonet-arg": { type: "string", multiple: true },
+      "no-pin": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -226,6 +267,7 @@ async function main(): Promise<number> {
   const outDir = values.out ??
     new URL(values.smoke ? "./results/smoke" : "./results", import.meta.url).pathname;
 
+  const cpus = values["no-pin"] ? undefined : defaultCpuLayout();
   const started = performance.now();
   const namespaces = new Namespaces({ rawPing: values["raw-ping"] });
   const notes: string[] = [];
@@ -244,26 +286,27 @@ async function main(): Promise<number> {
     machine: await describeMachine(),
     plan,
     pingSockets: values["raw-ping"] ? "raw" : "datagram",
+    cpuLayout: cpus,
     sides: [],
     durationSeconds: 0,
     experiments: {},
     notes,
   };
   try {
-    const sides = await setUp(namespaces, {
+    const sides = await setUp(namespaces, cpus, {
       targetNs: values["target-ns"],
       targetIp: values["target-ip"],
       gonetArgs: values["gonet-arg"],
     });
     const bulkOnlySides = want3(plan) && sides.some((s) => s.stack === "gonet")
-      ? [await setUpPlainGonet(namespaces)]
+      ? [await setUpPlainGonet(namespaces, cpus)]
       : [];
     const latencyOnlySides = plan.experiments.includes(1) && plan.mode !== "smoke" &&
         sides.some((s) => s.stack === "gonet")
       ? [
-        await setUpBusyPollGonet(namespaces),
-        await setUpUnwarmedGonet(namespaces),
-        ...await setUpReflectors(namespaces),
+        await setUpBusyPollGonet(namespaces, cpus),
+        await setUpUnwarmedGonet(namespaces, cpus),
+        ...await setUpReflectors(namespaces, cpus),
       ]
       : [];
     const gonetArgs = values["gonet-arg"]?.length ? ` (${values["gonet-arg"].join(" ")})` : "";

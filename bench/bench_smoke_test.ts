@@ -28,6 +28,11 @@ Deno.test({
       assert.equal(results.plan.mode, "smoke");
       assert.ok(results.machine.nproc >= 1);
       assert.ok(results.machine.kernel.length > 0);
+      if (results.machine.nproc >= 2) {
+        // Responders and load on separate CPUs, and the report says which.
+        assert.ok(results.cpuLayout.server.length > 0 && results.cpuLayout.load.length > 0);
+        assert.notEqual(results.cpuLayout.server, results.cpuLayout.load);
+      }
       const latency = results.experiments.latency as {
         stack: string;
         concurrency: number;
@@ -44,6 +49,9 @@ Deno.test({
       const markdown = await Deno.readTextFile(`${out}/results.md`);
       assert.match(markdown, /^# gonet benchmark \(smoke\)/);
       assert.match(markdown, /\| gonet \| 56 \| 1 \|/);
+      if (results.cpuLayout) {
+        assert.ok(markdown.includes(`the load on CPU ${results.cpuLayout.load}`));
+      }
 
       const svg = await Deno.readTextFile(`${out}/exp1_latency.svg`);
       assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { CpuLayout } from "./cpus.ts";
 import type { MachineInfo } from "./machine.ts";
 import type { Plan } from "./experiments/context.ts";
 import type { LatencyRow } from "./experiments/latency.ts";
@@ -21,6 +22,8 @@ export interface Results {
   plan: Plan;
   /** Which sockets the load's `ping` used: ICMP datagram sockets or raw ones (`--raw-ping`). */
   pingSockets?: "datagram" | "raw";
+  /** CPUs of the responders and of the load (absent: `--no-pin`, or a single CPU). */
+  cpuLayout?: CpuLayout;
   /** Sides measured and their addresses. */
   sides: { stack: string; serverIp: string; namespace: string }[];
   /** Run time, s. */
@@ -101,7 +104,11 @@ export function renderMarkdown(results: Results): string {
     "Each gonet number is followed by its ratio to the kernel's number for the same point " +
       "(gonet / kernel); the kernel's own rows follow the gonet ones. gonet: the stack on a TAP in namespace G, load from the kernel side of the " +
       "TAP. kernel: the same server code on kernel sockets, load over a veth pair between two " +
-      "namespaces. Load generators are separate processes.",
+      "namespaces. Load generators are separate processes" +
+      (results.cpuLayout
+        ? `; the responders ran on CPU ${results.cpuLayout.server} and the load on CPU ` +
+          `${results.cpuLayout.load} (\`taskset\`), as if on two machines.`
+        : ", placed by the scheduler (`--no-pin`)."),
   );
   for (const s of results.sides) out.push(`- ${s.stack}: ${s.serverIp} (load in ${s.namespace})`);
 

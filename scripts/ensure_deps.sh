@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs what the demo and the tests need from the system when it is missing (Debian/Ubuntu,
 # as root): iproute2 (ip netns), iputils-ping (kernel-side pings), nftables (loss injection),
-# python3 (two kernel-socket peers Deno cannot express). Prints nothing when all is there.
+# python3 (two kernel-socket peers Deno cannot express), util-linux (taskset: the benchmark's
+# smoke test pins its processes). Prints nothing when all is there.
 missing=""
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v ping >/dev/null 2>&1 || missing="$missing iputils-ping"
 command -v nft >/dev/null 2>&1 || missing="$missing nftables"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+command -v taskset >/dev/null 2>&1 || missing="$missing util-linux"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "gonet: please install:$missing (needs root and apt-get to do it automatically)" >&2

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { onCpus } from "../cpus.ts";
 import type { LineProcess, Namespace } from "../netns.ts";
 
 /** One responder under test and the namespace its load runs in. */
@@ -22,6 +23,8 @@ export interface Side {
   readonly offloads?: string;
   /** The responder busy-polls this long after its last frame (gonet `--busy-poll`), us. */
   readonly busyPollMicros?: number;
+  /** CPUs the side's load runs on (a `taskset -c` list; unset: wherever the scheduler puts it). */
+  readonly loadCpus?: string;
 }
 
 /** Sizes, counts and durations of one mode (full, quick, smoke). */
@@ -143,7 +146,14 @@ export function loadgen(
   timeoutMs: number,
 ): Promise<Record<string, unknown>> {
   return side.clientNs.runJson(
-    [Deno.execPath(), "run", "-A", "--unstable-net", LOADGEN, JSON.stringify(options)],
+    onCpus(side.loadCpus, [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--unstable-net",
+      LOADGEN,
+      JSON.stringify(options),
+    ]),
     timeoutMs,
   );
 }
@@ -151,7 +161,14 @@ export function loadgen(
 /** Starts a load generator mode that talks on stdin/stdout (`hold`, `udpsink`). */
 export function startLoadgen(side: Side, options: Record<string, unknown>, label: string) {
   return side.clientNs.start(
-    [Deno.execPath(), "run", "-A", "--unstable-net", LOADGEN, JSON.stringify(options)],
+    onCpus(side.loadCpus, [
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--unstable-net",
+      LOADGEN,
+      JSON.stringify(options),
+    ]),
     label,
   );
 }
@@ -162,8 +179,9 @@ export function pings(
   options: Record<string, unknown>,
   timeoutMs: number,
 ): Promise<Record<string, unknown>> {
+  // The ping processes inherit the runner's CPUs.
   return side.clientNs.runJson(
-    [Deno.execPath(), "run", "-A", PINGS, JSON.stringify(options)],
+    onCpus(side.loadCpus, [Deno.execPath(), "run", "-A", PINGS, JSON.stringify(options)]),
     timeoutMs,
   );
 }

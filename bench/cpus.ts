@@ -1,0 +1,67 @@
+/**
+ * Where the benchmark's processes run: the responders under test on one set of CPUs, the load
+ * (load generators, pings, the kernel peers gonet's clients send to) on the other, as if they
+ * were two machines.
+ *
+ * Why: left to itself, the scheduler's wake-affine logic puts two processes that wake each other
+ * up on one CPU, which pays off for a producer and a consumer that share data but not for a
+ * client and a server that each need a CPU of their own. Measured with experiment 4's client and
+ * a gonet server on this 2-CPU VM: in six unpinned runs the two JS threads shared a CPU in nearly
+ * every sample and the server's thread was busy only ~68% of the time (5.3k-7.4k connections/s);
+ * pinned, 10.0k-11.4k. The kernel baseline gains too (12.5k-13.5k unpinned, 14.4k-15.4k pinned),
+ * so both sides are measured the same way.
+ * @module
+ */
+
+/** The CPUs of each role, as `taskset -c` lists. */
+export interface CpuLayout {
+  /** CPUs of the responders under test (gonet servers, the kernel server, the reflectors). */
+  server: string;
+  /** CPUs of everything that makes load or sinks it. */
+  load: string;
+}
+
+/**
+ * Parses a kernel CPU list such as `0-3,6` (the format of `Cpus_allowed_list`); `undefined` for
+ * anything else.
+ */
+export function parseCpuList(text: string): number[] | undefined {
+  const cpus: number[] = [];
+  for (const part of text.trim().split(",")) {
+    const range = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!range) return undefined;
+    const first = Number(range[1]);
+    const last = range[2] === undefined ? first : Number(range[2]);
+    if (last < first) return undefined;
+    for (let cpu = first; cpu <= last; cpu++) cpus.push(cpu);
+  }
+  return cpus;
+}
+
+/**
+ * Splits `cpus` in two halves, the responders taking the first (the smaller when odd); with fewer
+ * than two CPUs there is nothing to split, and `undefined` says so.
+ */
+export function splitCpus(cpus: readonly number[]): CpuLayout | undefined {
+  if (cpus.length < 2) return undefined;
+  const half = Math.floor(cpus.length / 2);
+  return { server: cpus.slice(0, half).join(","), load: cpus.slice(half).join(",") };
+}
+
+/** The layout for the CPUs this process may run on (`undefined`: one CPU, or not Linux). */
+export function defaultCpuLayout(): CpuLayout | undefined {
+  let status: string;
+  try {
+    status = Deno.readTextFileSync("/proc/self/status");
+  } catch {
+    return undefined;
+  }
+  const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(status)?.[1];
+  const cpus = list === undefined ? undefined : parseCpuList(list);
+  return cpus === undefined ? undefined : splitCpus(cpus);
+}
+
+/** `args` run on `cpus` (through `taskset`, which execs it: the PID stays the program's). */
+export function onCpus(cpus: string | undefined, args: string[]): string[] {
+  return cpus === undefined ? args : ["taskset", "-c", cpus, ...args];
+}
