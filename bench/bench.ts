@@ -40,8 +40,9 @@ const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,
   --raw-ping     leave the namespaces' net.ipv4.ping_group_range at the kernel default, so root's
                  ping uses raw sockets (each reply then reaches every pinger's socket); by default
                  it is opened to all groups as systemd does, and ping uses ICMP datagram sockets
-  --no-pin       let the scheduler place every process; by default the responders run on the
-                 first half of the CPUs and the load (generators, pings, peers) on the rest
+  --no-pin       let the scheduler place every process; by default the responders' JS threads
+                 run on the first half of the CPUs and the load (generators, pings, peers) on
+                 the rest
   --gonet-arg=ARG
                  pass ARG to the main gonet server (servers/gonet_server.ts), e.g. --tx-thread,
                  to compare a setting with the default in two runs; repeat for several`;
@@ -49,24 +50,42 @@ const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,
 const GONET_SERVER = new URL("./servers/gonet_server.ts", import.meta.url).pathname;
 const KERNEL_SERVER = new URL("./servers/kernel_server.ts", import.meta.url).pathname;
 
-/** Starts a server script in `ns` on `cpus` (a `taskset -c` list) and waits for its ready line. */
+/**
+ * Where a server runs: a responder under test has its JS thread pinned (`--main-cpus`) and its
+ * helper threads free, as on a machine of its own; a peer of the load runs with the load.
+ */
+type Placement = { mainThread: string } | { process: string } | undefined;
+
+/** The placement of a responder under test in layout `cpus`. */
+function responder(cpus: CpuLayout | undefined): Placement {
+  return cpus && { mainThread: cpus.server };
+}
+
+/** The placement of a load-side peer in layout `cpus`. */
+function loadPeer(cpus: CpuLayout | undefined): Placement {
+  return cpus && { process: cpus.load };
+}
+
+/** Starts a server script in `ns`, placed as `placement` says, and waits for its ready line. */
 async function startServer(
   ns: Namespace,
   script: string,
   label: string,
-  cpus: string | undefined,
+  placement: Placement,
   args: string[] = [],
 ): Promise<LineProcess> {
+  const command = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--unstable-net",
+    "--v8-flags=--expose-gc",
+    script,
+    ...args,
+  ];
+  if (placement && "mainThread" in placement) command.push("--main-cpus", placement.mainThread);
   const server = ns.start(
-    onCpus(cpus, [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--unstable-net",
-      "--v8-flags=--expose-gc",
-      script,
-      ...args,
-    ]),
+    placement && "process" in placement ? onCpus(placement.process, command) : command,
     label,
   );
   const ready = await server.next(30_000);
@@ -88,7 +107,7 @@ async function setUpBusyPollGonet(
   cpus: CpuLayout | undefined,
 ): Promise<Side> {
   const g3 = await namespaces.create("g3");
-  const server = await startServer(g3, GONET_SERVER, "gonet server (busy-poll)", cpus?.server, [
+  const server = await startServer(g3, GONET_SERVER, "gonet server (busy-poll)", responder(cpus), [
     "--busy-poll",
     String(BUSY_POLL_MICROS),
   ]);
@@ -118,7 +137,10 @@ async function setUpReflectors(
   for (const [suffix, busyPollMicros] of [["g4", 0], ["g5", BUSY_POLL_MICROS]] as const) {
     const ns = await namespaces.create(suffix);
     const label = busyPollMicros > 0 ? "reflector busy-poll" : "reflector";
-    await startServer(ns, REFLECTOR, label, cpus?.server, ["--busy-poll", String(busyPollMicros)]);
+    await startServer(ns, REFLECTOR, label, responder(cpus), [
+      "--busy-poll",
+      String(busyPollMicros),
+    ]);
     sides.push({
       stack: label,
       clientNs: ns,
@@ -140,7 +162,7 @@ async function setUpUnwarmedGonet(
   cpus: CpuLayout | undefined,
 ): Promise<Side> {
   const g6 = await namespaces.create("g6");
-  const server = await startServer(g6, GONET_SERVER, "gonet server (no warmer)", cpus?.server, [
+  const server = await startServer(g6, GONET_SERVER, "gonet server (no warmer)", responder(cpus), [
     "--keep-warm",
     "0",
   ]);
@@ -164,10 +186,16 @@ async function setUpPlainGonet(
   cpus: CpuLayout | undefined,
 ): Promise<Side> {
   const g2 = await namespaces.create("g2");
-  const server = await startServer(g2, GONET_SERVER, "gonet server (no offloads)", cpus?.server, [
-    "--no-offload",
-  ]);
-  await startServer(g2, KERNEL_SERVER, "kernel peer in G2", cpus?.load);
+  const server = await startServer(
+    g2,
+    GONET_SERVER,
+    "gonet server (no offloads)",
+    responder(cpus),
+    [
+      "--no-offload",
+    ],
+  );
+  await startServer(g2, KERNEL_SERVER, "kernel peer in G2", loadPeer(cpus));
   return {
     stack: "gonet",
     clientNs: g2,
@@ -201,18 +229,18 @@ async function setUp(
     g,
     GONET_SERVER,
     "gonet server",
-    cpus?.server,
+    responder(cpus),
     flags.gonetArgs,
   );
   // The kernel discard server gonet's own clients send to (exp. 2 from-server), at 10.0.0.1:
   // part of the load, so it runs where the load does.
-  await startServer(g, KERNEL_SERVER, "kernel peer in G", cpus?.load);
+  await startServer(g, KERNEL_SERVER, "kernel peer in G", loadPeer(cpus));
 
   const k1 = await namespaces.create("k1");
   const k2 = await namespaces.create("k2");
   await namespaces.veth(k1, "10.0.1.1/24", k2, "10.0.1.2/24");
-  const kernelServer = await startServer(k2, KERNEL_SERVER, "kernel server", cpus?.server);
-  await startServer(k1, KERNEL_SERVER, "kernel peer in K1", cpus?.load);
+  const kernelServer = await startServer(k2, KERNEL_SERVER, "kernel server", responder(cpus));
+  await startServer(k1, KERNEL_SERVER, "kernel peer in K1", loadPeer(cpus));
   return [
     {
       stack: "gonet",

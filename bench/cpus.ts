@@ -1,15 +1,16 @@
 /**
- * Where the benchmark's processes run: the responders under test on one set of CPUs, the load
- * (load generators, pings, the kernel peers gonet's clients send to) on the other, as if they
- * were two machines.
+ * Where the benchmark's processes run: the responders under test with their JS thread on one set
+ * of CPUs, the load (load generators, pings, the kernel peers gonet's clients send to) wholly on
+ * the other, as if they were two machines. A responder's helper threads (garbage collection, the
+ * thread pool) may run anywhere, as they would on a machine of the responder's own.
  *
  * Why: left to itself, the scheduler's wake-affine logic puts two processes that wake each other
  * up on one CPU, which pays off for a producer and a consumer that share data but not for a
- * client and a server that each need a CPU of their own. Measured with experiment 4's client and
- * a gonet server on this 2-CPU VM: in six unpinned runs the two JS threads shared a CPU in nearly
- * every sample and the server's thread was busy only ~68% of the time (5.3k-7.4k connections/s);
- * pinned, 10.0k-11.4k. The kernel baseline gains too (12.5k-13.5k unpinned, 14.4k-15.4k pinned),
- * so both sides are measured the same way.
+ * client and a server that each need a CPU of their own. With experiment 4's client and a gonet
+ * server on this 2-CPU VM, unpinned, the two JS threads shared a CPU in nearly every sample and
+ * the server's thread was busy only ~68% of the time. Pinning whole processes fixed that but put
+ * the server's garbage collector on its JS thread's CPU (100 x 1 MB went from ~150 to ~200 ms);
+ * pinning the JS thread only kept both. See bench/README.md for the measurements.
  * @module
  */
 

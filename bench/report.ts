@@ -106,8 +106,8 @@ export function renderMarkdown(results: Results): string {
       "TAP. kernel: the same server code on kernel sockets, load over a veth pair between two " +
       "namespaces. Load generators are separate processes" +
       (results.cpuLayout
-        ? `; the responders ran on CPU ${results.cpuLayout.server} and the load on CPU ` +
-          `${results.cpuLayout.load} (\`taskset\`), as if on two machines.`
+        ? `; the responders' JS threads ran on CPU ${results.cpuLayout.server} and the load on ` +
+          `CPU ${results.cpuLayout.load}, as if on two machines (bench/README.md, CPUs).`
         : ", placed by the scheduler (`--no-pin`)."),
   );
   for (const s of results.sides) out.push(`- ${s.stack}: ${s.serverIp} (load in ${s.namespace})`);

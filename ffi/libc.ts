@@ -53,6 +53,11 @@ const SYMBOLS = {
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   /** `int setns(int fd, int nstype)`: moves the calling thread only. */
   setns: { parameters: ["i32", "i32"], result: "i32" },
+  /**
+   * `int sched_setaffinity(pid_t pid, size_t cpusetsize, const cpu_set_t *mask)`: pid 0 is the
+   * calling thread only.
+   */
+  sched_setaffinity: { parameters: ["i32", "u32", "buffer"], result: "i32" },
   /** `int eventfd(unsigned int initval, int flags)`: wakes a pending poll on close. */
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   /** `int *__errno_location(void)`: the calling thread's errno (glibc). */
@@ -201,6 +206,11 @@ export function connect(fd: number, addr: Uint8Array): number {
 /** `setns(2)` for the calling thread; returns 0 or -1. */
 export function setns(fd: number, nstype: number): number {
   return libc().setns(fd, nstype);
+}
+
+/** `sched_setaffinity(2)` with a `cpu_set_t` of `mask.length` bytes. */
+export function schedSetAffinity(tid: number, mask: Uint8Array): number {
+  return libc().sched_setaffinity(tid, mask.length, mask);
 }
 
 /** `eventfd(2)`; returns the fd or -1. */

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { bringUp } from "../../cli/bringup.ts";
 import { parseStackFlags, type StackFlagValues } from "../../cli/stack_flags.ts";
 import { gonetNetApi } from "../net_api.ts";
+import { MAIN_CPUS_OPTION, pinMainThread } from "./main_cpus.ts";
 import { serve } from "./serve.ts";
 import { TAP_SERVER_OPTIONS } from "./tap_options.ts";
 
@@ -18,6 +19,7 @@ if (import.meta.main) {
   const { values } = parseArgs({
     options: {
       ...TAP_SERVER_OPTIONS,
+      ...MAIN_CPUS_OPTION,
       "no-offload": { type: "boolean", default: false },
       "tx-thread": { type: "boolean", default: false },
       "busy-poll": { type: "string" },
@@ -38,6 +40,7 @@ if (import.meta.main) {
     inlineWait: values["inline-wait"],
     keepWarm: values["keep-warm"],
   };
+  pinMainThread(values["main-cpus"]);
   const running = bringUp(parseStackFlags(flags));
   try {
     await serve(gonetNetApi(running.stack), { ip: values.ip }, () => ({

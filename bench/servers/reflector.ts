@@ -18,6 +18,7 @@ import { DEFAULT_INLINE_WAIT_MS } from "../../cli/stack_flags.ts";
 import { parseIpv4Cidr } from "../../stack/wire/addr.ts";
 import { updateChecksum } from "../../stack/wire/checksum.ts";
 import { emit } from "../lines.ts";
+import { MAIN_CPUS_OPTION, pinMainThread } from "./main_cpus.ts";
 import { TAP_SERVER_OPTIONS } from "./tap_options.ts";
 
 /** The responder's MAC: locally administered, fixed. */
@@ -70,11 +71,13 @@ if (import.meta.main) {
   const { values } = parseArgs({
     options: {
       ...TAP_SERVER_OPTIONS,
+      ...MAIN_CPUS_OPTION,
       "busy-poll": { type: "string", default: "0" },
       // Waits like `gonet up` by default, so the floor and gonet differ only by the stack.
       "inline-wait": { type: "string", default: String(DEFAULT_INLINE_WAIT_MS) },
     },
   });
+  pinMainThread(values["main-cpus"]);
   const ip = parseIpv4Cidr(values.ip)!;
   const tap = openTap({
     name: values.tap,
