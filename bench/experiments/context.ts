@@ -139,38 +139,31 @@ export interface Context {
 const LOADGEN = new URL("../load/loadgen.ts", import.meta.url).pathname;
 const PINGS = new URL("../load/pings.ts", import.meta.url).pathname;
 
+/** The command line of a load generator mode, on the side's load CPUs. */
+function loadgenCommand(side: Side, options: Record<string, unknown>): string[] {
+  const command = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--unstable-net",
+    LOADGEN,
+    JSON.stringify(options),
+  ];
+  return onCpus(side.loadCpus, command);
+}
+
 /** Runs a load generator mode in the side's load namespace and returns its JSON result. */
 export function loadgen(
   side: Side,
   options: Record<string, unknown>,
   timeoutMs: number,
 ): Promise<Record<string, unknown>> {
-  return side.clientNs.runJson(
-    onCpus(side.loadCpus, [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--unstable-net",
-      LOADGEN,
-      JSON.stringify(options),
-    ]),
-    timeoutMs,
-  );
+  return side.clientNs.runJson(loadgenCommand(side, options), timeoutMs);
 }
 
 /** Starts a load generator mode that talks on stdin/stdout (`hold`, `udpsink`). */
 export function startLoadgen(side: Side, options: Record<string, unknown>, label: string) {
-  return side.clientNs.start(
-    onCpus(side.loadCpus, [
-      Deno.execPath(),
-      "run",
-      "-A",
-      "--unstable-net",
-      LOADGEN,
-      JSON.stringify(options),
-    ]),
-    label,
-  );
+  return side.clientNs.start(loadgenCommand(side, options), label);
 }
 
 /** Runs the ping load in the side's load namespace. */
