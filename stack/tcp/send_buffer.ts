@@ -8,6 +8,12 @@
  */
 
 const EMPTY = new Uint8Array(0);
+/**
+ * First allocation by default: V8 keeps typed arrays up to 64 bytes inside its heap, so a
+ * request-response connection's first small write costs a young object, not a zeroed backing
+ * store outside the heap (4 KB of them were ~2 us per connection in experiment 4's profile).
+ */
+const DEFAULT_INITIAL_BYTES = 64;
 
 /** A bounded byte ring holding unacknowledged and unsent data; it grows on demand. */
 export class SendBuffer {
@@ -22,7 +28,7 @@ export class SendBuffer {
    * Creates a buffer of at most `capacity` bytes. Memory is allocated as data arrives (from
    * `initialBytes`, doubling), so idle connections stay small.
    */
-  constructor(capacity: number, initialBytes = 4096) {
+  constructor(capacity: number, initialBytes = DEFAULT_INITIAL_BYTES) {
     if (!(capacity >= 1)) {
       throw new RangeError(`Send buffer capacity must be >= 1, got ${capacity}`);
     }
@@ -66,7 +72,11 @@ export class SendBuffer {
     let size = Math.max(this.#ring.length, this.#initialBytes);
     while (size < needed) size *= 2;
     const bigger = new Uint8Array(Math.min(this.capacity, size));
-    bigger.set(this.read(0, this.#length));
+    // The held bytes in order: from the start to the ring's end, then the wrapped part.
+    const ring = this.#ring;
+    const head = Math.min(this.#length, ring.length - this.#start);
+    if (head > 0) bigger.set(ring.subarray(this.#start, this.#start + head));
+    if (this.#length > head) bigger.set(ring.subarray(0, this.#length - head), head);
     this.#ring = bigger;
     this.#start = 0;
   }

@@ -63,3 +63,13 @@ Deno.test("send buffer: releases its memory once everything is acknowledged", ()
   buf.write(new Uint8Array([1, 2, 3]));
   assert.deepEqual([...buf.read(0, 3)], [1, 2, 3]);
 });
+
+Deno.test("send buffer: a small first write takes a small ring by default", () => {
+  const buf = new SendBuffer(256 * 1024);
+  buf.write(new Uint8Array(32).fill(1));
+  assert.equal(buf.allocatedBytes, 64);
+  // A large first write takes the power of two that holds it, in one allocation.
+  const bulk = new SendBuffer(256 * 1024);
+  bulk.write(new Uint8Array(65536));
+  assert.equal(bulk.allocatedBytes, 65536);
+});
