@@ -14,29 +14,14 @@
  * @module
  */
 
+import { allowedCpus } from "../ffi/affinity.ts";
+
 /** The CPUs of each role, as `taskset -c` lists. */
 export interface CpuLayout {
   /** CPUs of the responders under test (gonet servers, the kernel server, the reflectors). */
   server: string;
   /** CPUs of everything that makes load or sinks it. */
   load: string;
-}
-
-/**
- * Parses a kernel CPU list such as `0-3,6` (the format of `Cpus_allowed_list`); `undefined` for
- * anything else.
- */
-export function parseCpuList(text: string): number[] | undefined {
-  const cpus: number[] = [];
-  for (const part of text.trim().split(",")) {
-    const range = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!range) return undefined;
-    const first = Number(range[1]);
-    const last = range[2] === undefined ? first : Number(range[2]);
-    if (last < first) return undefined;
-    for (let cpu = first; cpu <= last; cpu++) cpus.push(cpu);
-  }
-  return cpus;
 }
 
 /**
@@ -51,14 +36,7 @@ export function splitCpus(cpus: readonly number[]): CpuLayout | undefined {
 
 /** The layout for the CPUs this process may run on (`undefined`: one CPU, or not Linux). */
 export function defaultCpuLayout(): CpuLayout | undefined {
-  let status: string;
-  try {
-    status = Deno.readTextFileSync("/proc/self/status");
-  } catch {
-    return undefined;
-  }
-  const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(status)?.[1];
-  const cpus = list === undefined ? undefined : parseCpuList(list);
+  const cpus = allowedCpus();
   return cpus === undefined ? undefined : splitCpus(cpus);
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pinCallingThread } from "../ffi/affinity.ts";
 import { openTap } from "../ffi/tap.ts";
 import { setIpv4Address, setLinkUp, setTxQueueLength } from "../ffi/netif.ts";
 import { CacheWarmer } from "../stack/cache_warmer.ts";
@@ -27,6 +28,8 @@ export interface RunningStack {
 
 /** Brings up the stack described by `config`. */
 export function bringUp(config: StackConfig): RunningStack {
+  // First, so that the TAP's own threads (the transmit thread) start with the same CPUs.
+  if (config.cpus) pinCallingThread(config.cpus);
   const tap = openTap({
     name: config.tap,
     mtu: config.mtu,

@@ -15,6 +15,7 @@ import {
   parseMac,
 } from "../stack/wire/addr.ts";
 import type { FaultOptions } from "../stack/link/faults.ts";
+import { allowedCpus, parseCpuList } from "../ffi/affinity.ts";
 import { UsageError } from "./usage_error.ts";
 import { LIMITS, parseLimits, type StackLimitOptions } from "./limits.ts";
 
@@ -52,6 +53,8 @@ export interface StackConfig {
   limits: StackLimitOptions;
   /** Frames the kernel queues on the TAP for us (its txqueuelen). */
   tapQueueFrames: number;
+  /** CPUs the stack's JS thread is pinned to, or undefined to leave it to the scheduler. */
+  cpus: number[] | undefined;
 }
 
 /** Raw flag values as commander hands them over. */
@@ -75,6 +78,7 @@ export interface StackFlagValues {
   inlineWait?: string;
   keepWarm?: string;
   limit?: string[];
+  cpu?: string;
 }
 
 /** Adds the stack flags to `command`. */
@@ -109,6 +113,10 @@ export function addStackFlags(command: Command): Command {
       "--keep-warm <ms>",
       "meanwhile rehearse an echo in private twin stacks this often to keep caches warm (0: off)",
       String(DEFAULT_KEEP_WARM_MS),
+    )
+    .option(
+      "--cpu <list>",
+      "run the stack's JS thread on these CPUs only, e.g. 0 or 0-3,6 (runtime helper threads stay free)",
     )
     .option(
       "--limit <key=value>",
@@ -206,6 +214,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     60_000,
   );
   const limits = parseLimits(values.limit ?? []);
+  const cpus = values.cpu === undefined ? undefined : parseCpuFlag(values.cpu);
   return {
     tap,
     ip,
@@ -223,7 +232,27 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     keepWarmMs,
     limits: limits.stack,
     tapQueueFrames: limits.tapQueueFrames,
+    cpus,
   };
+}
+
+/** Parses `--cpu`: a CPU list this process may run on. */
+function parseCpuFlag(text: string): number[] {
+  const cpus = parseCpuList(text);
+  if (cpus === undefined || cpus.length === 0) {
+    throw new UsageError(
+      `invalid --cpu ${JSON.stringify(text)}: expected CPU numbers like 0 or 0-3,6`,
+    );
+  }
+  const allowed = allowedCpus();
+  const missing = allowed === undefined ? [] : cpus.filter((cpu) => !allowed.includes(cpu));
+  if (missing.length > 0) {
+    throw new UsageError(
+      `invalid --cpu ${text}: CPU ${missing.join(",")} is not one this process may use ` +
+        `(${allowed!.join(",")})`,
+    );
+  }
+  return cpus;
 }
 
 /** Parses `ADDR/PREFIX` for flag `flag`. */

@@ -49,6 +49,7 @@ const DEFAULTS = {
   keepWarmMs: 5,
   limits: {},
   tapQueueFrames: 10_000,
+  cpus: undefined,
 };
 
 Deno.test("stack flags: defaults without any flag", () => {
@@ -100,6 +101,8 @@ Deno.test("stack flags: every flag given", () => {
     "250",
     "--keep-warm",
     "0",
+    "--cpu",
+    "0",
   ]);
   assert.deepEqual(config, {
     tap: "tap_1.x",
@@ -118,6 +121,7 @@ Deno.test("stack flags: every flag given", () => {
     keepWarmMs: 0,
     limits: {},
     tapQueueFrames: 10_000,
+    cpus: [0],
   });
 });
 
@@ -271,4 +275,15 @@ Deno.test("stack flags: --keep-warm takes whole milliseconds up to a minute, 0 t
   }
   assert.equal(parseStackFlags({ keepWarm: "0" }).keepWarmMs, 0);
   assert.equal(parseStackFlags({ keepWarm: "60000" }).keepWarmMs, 60_000);
+});
+
+Deno.test("stack flags: --cpu takes a CPU list this process may use", () => {
+  assert.deepEqual(parseArgs(["--cpu", "0"]).cpus, [0]);
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const all = /^Cpus_allowed_list:\s*(.+)$/m.exec(status)![1].trim();
+  assert.ok(parseArgs(["--cpu", all]).cpus!.length >= 1);
+  assertUsageError(() => parseArgs(["--cpu", "zero"]), "--cpu");
+  assertUsageError(() => parseArgs(["--cpu", "3-1"]), "--cpu");
+  // CPU 1023 is on no machine this runs on.
+  assertUsageError(() => parseArgs(["--cpu", "1023"]), "--cpu");
 });

@@ -8,6 +8,35 @@
 import { Errno, ErrnoError, lastErrno } from "./errno.ts";
 import { schedSetAffinity } from "./libc.ts";
 
+/**
+ * Parses a kernel CPU list such as `0-3,6` (the format of `Cpus_allowed_list` and of
+ * `taskset -c`); `undefined` for anything else.
+ */
+export function parseCpuList(text: string): number[] | undefined {
+  const cpus: number[] = [];
+  for (const part of text.trim().split(",")) {
+    const range = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!range) return undefined;
+    const first = Number(range[1]);
+    const last = range[2] === undefined ? first : Number(range[2]);
+    if (last < first) return undefined;
+    for (let cpu = first; cpu <= last; cpu++) cpus.push(cpu);
+  }
+  return cpus;
+}
+
+/** The CPUs this process may run on (`Cpus_allowed_list`), or `undefined` off Linux. */
+export function allowedCpus(): number[] | undefined {
+  let status: string;
+  try {
+    status = Deno.readTextFileSync("/proc/self/status");
+  } catch {
+    return undefined;
+  }
+  const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(status)?.[1];
+  return list === undefined ? undefined : parseCpuList(list);
+}
+
 /** Bytes of glibc's `cpu_set_t` (1024 CPUs). */
 const CPU_SET_BYTES = 128;
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pinCallingThread } from "./affinity.ts";
+import { allowedCpus, parseCpuList, pinCallingThread } from "./affinity.ts";
 import { ErrnoError } from "./errno.ts";
 
 /** `Cpus_allowed_list` of a thread (`thread-self`, or a task id of this process). */
@@ -23,7 +23,7 @@ Deno.test("affinity: pins the calling thread only", () => {
     assert.equal(allowedList("thread-self"), "0");
     assert.deepEqual(helpers.map(allowedList), helpersBefore);
   } finally {
-    pinCallingThread(parseList(before));
+    pinCallingThread(parseCpuList(before)!);
   }
   assert.equal(allowedList("thread-self"), before);
 });
@@ -36,9 +36,18 @@ Deno.test("affinity: bad sets are refused with a clear error", () => {
   assert.throws(() => pinCallingThread([1023]), ErrnoError);
 });
 
-function parseList(text: string): number[] {
-  return text.split(",").flatMap((part) => {
-    const [a, b = a] = part.split("-").map(Number);
-    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-  });
-}
+Deno.test("affinity: parses the kernel's CPU list format", () => {
+  assert.deepEqual(parseCpuList("0-1"), [0, 1]);
+  assert.deepEqual(parseCpuList("0-3,6\n"), [0, 1, 2, 3, 6]);
+  assert.deepEqual(parseCpuList("5"), [5]);
+  for (const bad of ["", "a", "3-1", "0,,1", "-1"]) {
+    assert.equal(parseCpuList(bad), undefined, JSON.stringify(bad));
+  }
+});
+
+Deno.test("affinity: the allowed CPUs are the kernel's list for this process", () => {
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(status)![1];
+  assert.deepEqual(allowedCpus(), parseCpuList(list));
+  assert.ok(allowedCpus()!.length >= 1);
+});

@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { bringUp } from "../../cli/bringup.ts";
 import { parseStackFlags, type StackFlagValues } from "../../cli/stack_flags.ts";
 import { gonetNetApi } from "../net_api.ts";
-import { MAIN_CPUS_OPTION, pinMainThread } from "./main_cpus.ts";
+import { MAIN_CPUS_OPTION } from "./main_cpus.ts";
 import { serve } from "./serve.ts";
 import { TAP_SERVER_OPTIONS } from "./tap_options.ts";
 
@@ -39,8 +39,9 @@ if (import.meta.main) {
     busyPoll: values["busy-poll"],
     inlineWait: values["inline-wait"],
     keepWarm: values["keep-warm"],
+    // `gonet up --cpu`: the same pinning of the JS thread the other servers do themselves.
+    cpu: values["main-cpus"],
   };
-  pinMainThread(values["main-cpus"]);
   const running = bringUp(parseStackFlags(flags));
   try {
     await serve(gonetNetApi(running.stack), { ip: values.ip }, () => ({

@@ -5,8 +5,7 @@
  * @module
  */
 
-import { pinCallingThread } from "../../ffi/affinity.ts";
-import { parseCpuList } from "../cpus.ts";
+import { parseCpuList, pinCallingThread } from "../../ffi/affinity.ts";
 
 /** The parseArgs option. */
 export const MAIN_CPUS_OPTION = { "main-cpus": { type: "string" } } as const;

@@ -21,6 +21,8 @@ export function gonet(ns: TestNamespace, args: string[], options?: RunOptions): 
 
 /** A `gonet up` running in the background. */
 export interface GonetUp {
+  /** Its PID (`ip netns exec` execs the program, so this is the CLI's own). */
+  readonly pid: number;
   /** The line `gonet up` printed when ready. */
   readonly readyLine: string;
   /** The stack's MAC, from the ready line. */
@@ -57,6 +59,7 @@ export async function startGonetUp(
   // Keep draining stdout so the child never blocks on a full pipe.
   const drained = stdout.rest();
   return {
+    pid: child.pid,
     readyLine,
     mac,
     async stop() {

@@ -1,0 +1,47 @@
+/**
+ * `gonet up --cpu`: the stack's JS thread runs on the CPUs given, the runtime's helper threads
+ * keep theirs, and the stack answers as usual. Inside a namespace the test makes.
+ */
+
+import assert from "node:assert/strict";
+import { createTestNamespace } from "./helpers/netns.ts";
+import { gonet, startGonetUp } from "./helpers/gonet_process.ts";
+
+/** `Cpus_allowed_list` of every thread of process `pid`. */
+function threadCpuLists(pid: number): string[] {
+  return [...Deno.readDirSync(`/proc/${pid}/task`)].map((task) => {
+    const status = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/status`);
+    return /^Cpus_allowed_list:\s*(.+)$/m.exec(status)![1].trim();
+  });
+}
+
+Deno.test({
+  name: "gonet up --cpu 0 pins the JS thread only, and the stack answers pings",
+  // Pinning one CPU out of one says nothing.
+  ignore: navigator.hardwareConcurrency < 2,
+  async fn() {
+    await using ns = await createTestNamespace();
+    const all = threadCpuLists(Deno.pid)[0];
+    const up = await startGonetUp(ns, ["--cpu", "0"]);
+    try {
+      const lists = threadCpuLists(up.pid);
+      // The main thread runs the JS; the runtime's helpers were started before it was pinned.
+      assert.equal(lists[0], "0", `threads: ${lists.join(" ")}`);
+      assert.ok(lists.slice(1).some((list) => list === all), `threads: ${lists.join(" ")}`);
+      const r = await ns.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", "10.0.0.2"]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /3 packets transmitted, 3 received, 0% packet loss/);
+    } finally {
+      const stopped = await up.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+    }
+  },
+});
+
+Deno.test("gonet up --cpu with a CPU this machine lacks: one line, exit 2", async () => {
+  await using ns = await createTestNamespace();
+  const r = await gonet(ns, ["up", "--cpu", "1023"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^gonet: invalid --cpu 1023: CPU 1023 is not one this process may use/);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+});
