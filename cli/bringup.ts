@@ -28,8 +28,6 @@ export interface RunningStack {
 
 /** Brings up the stack described by `config`. */
 export function bringUp(config: StackConfig): RunningStack {
-  // First, so that the TAP's own threads (the transmit thread) start with the same CPUs.
-  if (config.cpus) pinCallingThread(config.cpus);
   const tap = openTap({
     name: config.tap,
     mtu: config.mtu,
@@ -40,6 +38,9 @@ export function bringUp(config: StackConfig): RunningStack {
   });
   let pcapFile: Deno.FsFile | undefined;
   try {
+    // After the TAP, whose transmit thread (when asked for) exists to take writes to another
+    // CPU: it keeps every CPU, like the runtime's own helper threads.
+    if (config.cpus) pinCallingThread(config.cpus);
     // The kernel queues frames for us here; bursts from many connections overflow Linux's
     // default of 1000 (drops the kernel then retransmits after an RTO), so allow more.
     setTxQueueLength(tap.name, config.tapQueueFrames);

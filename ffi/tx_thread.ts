@@ -6,6 +6,7 @@
  * @module
  */
 
+import { allowedCpus } from "./affinity.ts";
 import { eventLoopPollFds } from "./event_loop_fds.ts";
 import { TxRing } from "./tx_ring.ts";
 import type { TxThreadStart } from "./tx_thread_worker.ts";
@@ -57,7 +58,9 @@ export function startTxThread(fd: number, options: TxThreadOptions = {}): TxThre
   const worker = new Worker(new URL("./tx_thread_worker.ts", import.meta.url).href, {
     type: "module",
   });
-  const start: TxThreadStart = { buffer: ring.buffer, fd };
+  // The CPUs the process has now: the JS thread may be pinned later (`gonet up --cpu`), and the
+  // Worker's thread, which the runtime may start after that, must not inherit it.
+  const start: TxThreadStart = { buffer: ring.buffer, fd, cpus: allowedCpus() };
   let epollFds: readonly number[] = [];
   const stopped = new Promise<void>((resolve) => {
     worker.onmessage = (event: MessageEvent<string>) => {

@@ -10,6 +10,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { pinCallingThread } from "./affinity.ts";
 import { write } from "./libc.ts";
 import { TxRing } from "./tx_ring.ts";
 
@@ -19,6 +20,8 @@ export interface TxThreadStart {
   buffer: SharedArrayBuffer;
   /** The TAP fd (file descriptors are shared by every thread of the process). */
   fd: number;
+  /** CPUs this thread may use (the process's when it was started), if known. */
+  cpus?: number[];
 }
 
 /** The longest sleep before looking at the ring again, ms (a lost wake-up costs at most this). */
@@ -44,6 +47,7 @@ function run({ buffer, fd }: TxThreadStart): void {
 }
 
 self.onmessage = (event: MessageEvent<TxThreadStart>) => {
+  if (event.data.cpus) pinCallingThread(event.data.cpus);
   self.postMessage("running");
   run(event.data);
   self.close();

@@ -7,12 +7,22 @@ import assert from "node:assert/strict";
 import { createTestNamespace } from "./helpers/netns.ts";
 import { gonet, startGonetUp } from "./helpers/gonet_process.ts";
 
-/** `Cpus_allowed_list` of every thread of process `pid`. */
+/** `Cpus_allowed_list` of every thread of process `pid`, in thread id order. */
 function threadCpuLists(pid: number): string[] {
-  return [...Deno.readDirSync(`/proc/${pid}/task`)].map((task) => {
-    const status = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/status`);
-    return /^Cpus_allowed_list:\s*(.+)$/m.exec(status)![1].trim();
-  });
+  return threads(pid).map((t) => t.cpus);
+}
+
+/** Name and `Cpus_allowed_list` of every thread of process `pid`, in thread id order. */
+function threads(pid: number): { name: string; cpus: string }[] {
+  return [...Deno.readDirSync(`/proc/${pid}/task`)].map((e) => Number(e.name))
+    .sort((a, b) => a - b)
+    .map((tid) => {
+      const status = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/status`);
+      return {
+        name: /^Name:\s*(.+)$/m.exec(status)![1].trim(),
+        cpus: /^Cpus_allowed_list:\s*(.+)$/m.exec(status)![1].trim(),
+      };
+    });
 }
 
 Deno.test({
@@ -31,6 +41,30 @@ Deno.test({
       const r = await ns.run(["ping", "-c", "3", "-i", "0.2", "-W", "2", "10.0.0.2"]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stdout, /3 packets transmitted, 3 received, 0% packet loss/);
+    } finally {
+      const stopped = await up.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+    }
+  },
+});
+
+Deno.test({
+  name: "gonet up --cpu 0 --tx-thread: the transmit thread keeps every CPU",
+  ignore: navigator.hardwareConcurrency < 2,
+  async fn() {
+    await using ns = await createTestNamespace();
+    const all = threadCpuLists(Deno.pid)[0];
+    const up = await startGonetUp(ns, ["--cpu", "0", "--tx-thread"]);
+    try {
+      const list = threads(up.pid);
+      const shown = JSON.stringify(list);
+      assert.equal(list[0].cpus, "0", shown);
+      // Deno names a Worker's thread worker-N; the transmit thread is the only Worker.
+      const workers = list.filter((t) => t.name.startsWith("worker-"));
+      assert.equal(workers.length, 1, shown);
+      assert.equal(workers[0].cpus, all, shown);
+      const r = await ns.run(["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.0.2"]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
     } finally {
       const stopped = await up.stop();
       assert.equal(stopped.code, 0, stopped.stderr);
