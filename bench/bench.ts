@@ -25,6 +25,7 @@ import { type CpuLayout, defaultCpuLayout, onCpus } from "./cpus.ts";
 import { describeMachine } from "./machine.ts";
 import { type LineProcess, type Namespace, Namespaces } from "./netns.ts";
 import { renderMarkdown, type Results } from "./report.ts";
+import { buildCReflector } from "./servers/c_reflector.ts";
 
 const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,2,...]
                        [--target-ns NS --target-ip ADDR] [--raw-ping] [--no-pin]
@@ -67,7 +68,7 @@ function loadPeer(cpus: CpuLayout | undefined): Placement {
 }
 
 /** Starts a server script in `ns`, placed as `placement` says, and waits for its ready line. */
-async function startServer(
+function startServer(
   ns: Namespace,
   script: string,
   label: string,
@@ -84,6 +85,19 @@ async function startServer(
     ...args,
   ];
   if (placement && "mainThread" in placement) command.push("--main-cpus", placement.mainThread);
+  return startCommand(ns, command, label, placement);
+}
+
+/**
+ * Starts `command` in `ns` (whole, on the CPUs of a `process` placement) and waits for its
+ * ready line.
+ */
+async function startCommand(
+  ns: Namespace,
+  command: string[],
+  label: string,
+  placement: Placement,
+): Promise<LineProcess> {
   const server = ns.start(
     placement && "process" in placement ? onCpus(placement.process, command) : command,
     label,
@@ -148,6 +162,42 @@ async function setUpReflectors(
       clientIp: "10.0.0.1",
       busyPollMicros,
       loadCpus: cpus?.load,
+    });
+  }
+  return sides;
+}
+
+/**
+ * The machine's floor of experiment 1: the reflector in C (`servers/c_reflector.c`), built with
+ * the machine's compiler into `dir`, sleeping (namespace G7) and busy-polling (G8), measured at
+ * C=1 only. It is one thread, so pinning the whole process places it like a responder's JS
+ * thread. Without a compiler the sides are left out with a note.
+ */
+async function setUpCReflectors(
+  namespaces: Namespaces,
+  cpus: CpuLayout | undefined,
+  dir: string,
+  note: (message: string) => void,
+): Promise<Side[]> {
+  const binary = await buildCReflector(dir);
+  if (binary instanceof Error) {
+    note(`exp1: the C reflector (the machine's floor) is left out: ${binary.message}`);
+    return [];
+  }
+  const sides: Side[] = [];
+  for (const [suffix, busyPollMicros] of [["g7", 0], ["g8", BUSY_POLL_MICROS]] as const) {
+    const ns = await namespaces.create(suffix);
+    const label = busyPollMicros > 0 ? "c reflector busy-poll" : "c reflector";
+    const placement = cpus && { process: cpus.server };
+    await startCommand(ns, [binary, "--busy-poll", String(busyPollMicros)], label, placement);
+    sides.push({
+      stack: label,
+      clientNs: ns,
+      serverIp: "10.0.0.2",
+      clientIp: "10.0.0.1",
+      busyPollMicros,
+      loadCpus: cpus?.load,
+      maxConcurrency: 1,
     });
   }
   return sides;
@@ -301,8 +351,15 @@ async function main(): Promise<number> {
   const notes: string[] = [];
   const log = (message: string) =>
     console.error(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`);
+  const note = (message: string) => {
+    notes.push(message);
+    log(`note: ${message}`);
+  };
+  // Where the C reflector is built; removed with the namespaces.
+  const buildDir = await Deno.makeTempDir({ prefix: "gonet-bench-" });
   let cleaning: Promise<void> | undefined;
-  const cleanUp = () => cleaning ??= namespaces.deleteAll();
+  const cleanUp = () =>
+    cleaning ??= namespaces.deleteAll().finally(() => Deno.remove(buildDir, { recursive: true }));
   const onSignal = () => {
     log("interrupted: cleaning up");
     cleanUp().finally(() => Deno.exit(130));
@@ -335,6 +392,7 @@ async function main(): Promise<number> {
         await setUpBusyPollGonet(namespaces, cpus),
         await setUpUnwarmedGonet(namespaces, cpus),
         ...await setUpReflectors(namespaces, cpus),
+        ...await setUpCReflectors(namespaces, cpus, buildDir, note),
       ]
       : [];
     const gonetArgs = values["gonet-arg"]?.length ? ` (${values["gonet-arg"].join(" ")})` : "";
@@ -351,10 +409,7 @@ async function main(): Promise<number> {
       latencyOnlySides,
       plan,
       log,
-      note: (message) => {
-        notes.push(message);
-        log(`note: ${message}`);
-      },
+      note,
     };
     const e = results.experiments;
     const want = (n: number) => plan.experiments.includes(n);

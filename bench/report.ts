@@ -139,6 +139,12 @@ export function renderMarkdown(results: Results): string {
             "it (`bench/servers/reflector.ts`), waiting like gonet (inline, then sleeping) and " +
             "busy-polling; measured up to C=100."
           : "") +
+        (e.latency.some((r) => r.stack.startsWith("c reflector"))
+          ? " c reflector / c reflector busy-poll: the machine's floor, the same responder in C " +
+            "(`bench/servers/c_reflector.c`, built with the machine's compiler), sleeping in " +
+            "`poll(2)` and busy-polling; no responder that sleeps answers faster on these CPUs; " +
+            "measured at C=1."
+          : "") +
         (results.plan.extraSidePingSizes.length < results.plan.pingSizes.length
           ? ` These extra sides were measured at ${
             results.plan.extraSidePingSizes.join(" and ")

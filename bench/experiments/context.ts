@@ -25,6 +25,8 @@ export interface Side {
   readonly busyPollMicros?: number;
   /** CPUs the side's load runs on (a `taskset -c` list; unset: wherever the scheduler puts it). */
   readonly loadCpus?: string;
+  /** A latency-only side of experiment 1 is measured up to this many pingers (default 100). */
+  readonly maxConcurrency?: number;
 }
 
 /** Sizes, counts and durations of one mode (full, quick, smoke). */

@@ -47,7 +47,7 @@ export interface LatencyRow {
   linkDrops?: LinkDrops;
 }
 
-/** The busy-polling gonet and the reflectors are measured up to this many pingers. */
+/** The latency-only sides (busy polling, the floors) are measured up to this many pingers. */
 const EXTRA_SIDES_MAX_CONCURRENCY = 100;
 
 function busy(side: Side): boolean {
@@ -78,7 +78,8 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
     for (const concurrency of plan.pingConcurrency) {
       for (const side of sides) {
         // The extra sides (busy polling, the floor) answer a question about low load only.
-        if (extra.has(side) && concurrency > EXTRA_SIDES_MAX_CONCURRENCY) continue;
+        const maxConcurrency = side.maxConcurrency ?? EXTRA_SIDES_MAX_CONCURRENCY;
+        if (extra.has(side) && concurrency > maxConcurrency) continue;
         if (extra.has(side) && !plan.extraSidePingSizes.includes(payload)) continue;
         const count = concurrency === 1 ? plan.pingCountAlone : plan.pingCount;
         const budgetMs = (count * plan.pingInterval + 12) * 1000 + concurrency * 20;
