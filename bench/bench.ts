@@ -140,21 +140,23 @@ async function setUpBusyPollGonet(
 const REFLECTOR = new URL("./servers/reflector.ts", import.meta.url).pathname;
 
 /**
- * The floor of experiment 1: a minimal echo responder on the same TAP code, with no stack behind
- * it, sleeping (namespace G4) and busy-polling (G5). Measured by experiment 1 only.
+ * Starts a sleeping and a busy-polling reflector named `name`, in namespaces `suffixes`, with
+ * `start`; they are measured by experiment 1 only, up to `maxConcurrency` pingers.
  */
-async function setUpReflectors(
+async function setUpReflectorPair(
   namespaces: Namespaces,
   cpus: CpuLayout | undefined,
+  name: string,
+  suffixes: readonly [string, string],
+  start: (ns: Namespace, label: string, busyPollMicros: number) => Promise<unknown>,
+  maxConcurrency?: number,
 ): Promise<Side[]> {
   const sides: Side[] = [];
-  for (const [suffix, busyPollMicros] of [["g4", 0], ["g5", BUSY_POLL_MICROS]] as const) {
+  const pairs: [string, number][] = [[suffixes[0], 0], [suffixes[1], BUSY_POLL_MICROS]];
+  for (const [suffix, busyPollMicros] of pairs) {
     const ns = await namespaces.create(suffix);
-    const label = busyPollMicros > 0 ? "reflector busy-poll" : "reflector";
-    await startServer(ns, REFLECTOR, label, responder(cpus), [
-      "--busy-poll",
-      String(busyPollMicros),
-    ]);
+    const label = busyPollMicros > 0 ? `${name} busy-poll` : name;
+    await start(ns, label, busyPollMicros);
     sides.push({
       stack: label,
       clientNs: ns,
@@ -162,9 +164,25 @@ async function setUpReflectors(
       clientIp: "10.0.0.1",
       busyPollMicros,
       loadCpus: cpus?.load,
+      maxConcurrency,
     });
   }
   return sides;
+}
+
+/**
+ * The floor of experiment 1: a minimal echo responder on the same TAP code, with no stack behind
+ * it, sleeping (namespace G4) and busy-polling (G5). Measured by experiment 1 only.
+ */
+function setUpReflectors(namespaces: Namespaces, cpus: CpuLayout | undefined): Promise<Side[]> {
+  return setUpReflectorPair(
+    namespaces,
+    cpus,
+    "reflector",
+    ["g4", "g5"],
+    (ns, label, busyPollMicros) =>
+      startServer(ns, REFLECTOR, label, responder(cpus), ["--busy-poll", String(busyPollMicros)]),
+  );
 }
 
 /**
@@ -184,23 +202,16 @@ async function setUpCReflectors(
     note(`exp1: the C reflector (the machine's floor) is left out: ${binary.message}`);
     return [];
   }
-  const sides: Side[] = [];
-  for (const [suffix, busyPollMicros] of [["g7", 0], ["g8", BUSY_POLL_MICROS]] as const) {
-    const ns = await namespaces.create(suffix);
-    const label = busyPollMicros > 0 ? "c reflector busy-poll" : "c reflector";
-    const placement = cpus && { process: cpus.server };
-    await startCommand(ns, [binary, "--busy-poll", String(busyPollMicros)], label, placement);
-    sides.push({
-      stack: label,
-      clientNs: ns,
-      serverIp: "10.0.0.2",
-      clientIp: "10.0.0.1",
-      busyPollMicros,
-      loadCpus: cpus?.load,
-      maxConcurrency: 1,
-    });
-  }
-  return sides;
+  const placement = cpus && { process: cpus.server };
+  return setUpReflectorPair(
+    namespaces,
+    cpus,
+    "c reflector",
+    ["g7", "g8"],
+    (ns, label, busyPollMicros) =>
+      startCommand(ns, [binary, "--busy-poll", String(busyPollMicros)], label, placement),
+    1,
+  );
 }
 
 /**
