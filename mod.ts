@@ -64,6 +64,13 @@ export { withNetns } from "./ffi/netns.ts";
 export { connToDuplex, type GonetHttpServer, serveHttp } from "./node/http.ts";
 export type { FrameBatch, SegmentationRequest } from "./stack/link/link.ts";
 export { LinkWrapper } from "./stack/link/wrapper.ts";
+export {
+  ArenaPool,
+  type ArenaPoolOptions,
+  type ArenaPoolStats,
+  releaseBytes,
+  retainBytes,
+} from "./stack/arena_pool.ts";
 export type { FaultStats } from "./stack/link/faults.ts";
 export type { TimerHandle } from "./stack/clock.ts";
 export { nextMacrotask, TurnEnd, type TurnScheduler } from "./stack/turn_end.ts";

@@ -26,8 +26,14 @@ export interface RunningStack {
   close(): Promise<void>;
 }
 
+/** What tests may add to a {@link bringUp}. */
+export interface BringUpTestOptions {
+  /** `poisonReusedArenas` of `openTap` (`ffi/tap.ts`). */
+  poisonReusedArenas?: boolean;
+}
+
 /** Brings up the stack described by `config`. */
-export function bringUp(config: StackConfig): RunningStack {
+export function bringUp(config: StackConfig, testOptions: BringUpTestOptions = {}): RunningStack {
   const tap = openTap({
     name: config.tap,
     mtu: config.mtu,
@@ -35,6 +41,7 @@ export function bringUp(config: StackConfig): RunningStack {
     busyPollMicros: config.busyPollMicros,
     inlineWaitMs: config.inlineWaitMs,
     txThread: config.txThread,
+    poisonReusedArenas: testOptions.poisonReusedArenas,
   });
   let pcapFile: Deno.FsFile | undefined;
   try {
@@ -54,7 +61,9 @@ export function bringUp(config: StackConfig): RunningStack {
     }
     if (config.pcap) {
       pcapFile = Deno.openSync(config.pcap, { write: true, create: true, truncate: true });
-      link = new PcapLink(link, new PcapWriter(pcapFile));
+      // Microsecond stamps, as tcpdump writes them (Date.now has only milliseconds).
+      const wallClockMs = () => performance.timeOrigin + performance.now();
+      link = new PcapLink(link, new PcapWriter(pcapFile, { wallClockMs }));
     }
     const stack = Stack.create({
       ...config.limits,

@@ -17,9 +17,11 @@
  *   Before each busy-poll slice or inline wait the stack's end-of-turn work runs
  *   (`setTurnHook`), so output corked until the end of the turn never waits behind them.
  * - Writes are synchronous `write(2)` calls (~3 us); a full device queue is a counted drop.
- * - Frames are read into a large arena, each frame a `subarray` of it, and an arena is never
- *   reused: a fresh one replaces it when it cannot hold another maximum-size frame. Yielded
- *   frames therefore stay valid forever, without a copy per frame.
+ * - Frames are read into a large arena, each frame a `subarray` of it, without a copy per frame.
+ *   A full arena is exchanged for another from an {@link ArenaPool}, which hands it out again
+ *   once a later read turn has begun and no retained view points into it
+ *   (`stack/arena_pool.ts`). A yielded frame is therefore valid until the next read turn:
+ *   whoever keeps one longer copies it or calls `retainBytes` (and `releaseBytes` when done).
  * - `close()` wakes the pending poll through an eventfd and waits for it before closing the TAP
  *   fd, so the poll thread never sees a closed (or reused) fd number.
  *
@@ -64,6 +66,7 @@ import {
   write,
 } from "./libc.ts";
 import { segmentUdpFrame } from "../stack/link/uso.ts";
+import { ArenaPool } from "../stack/arena_pool.ts";
 import { InlineWaiter } from "./inline_wait.ts";
 import { startTxThread, transmitThreadEpollFds, type TxThread } from "./tx_thread.ts";
 import type { TxRing } from "./tx_ring.ts";
@@ -194,6 +197,11 @@ export interface TapOptions {
    * when nothing is queued, so a lone request is answered without a thread hop. Default false.
    */
   txThread?: boolean;
+  /**
+   * Fill receive arenas with 0xEE before reusing them, so a frame kept past its turn without
+   * `retainBytes` shows up as garbage (for tests). Default false.
+   */
+  poisonReusedArenas?: boolean;
 }
 
 /** Counters of a TAP device: the {@link LinkStats} plus receive-side details. */
@@ -215,14 +223,20 @@ export interface TapStats extends LinkStats {
    * `txFrames` counts those it wrote.
    */
   txQueued: number;
+  /** Receive arenas allocated (see `stack/arena_pool.ts`). */
+  rxArenasAllocated: number;
+  /** Receive arenas used again. */
+  rxArenasReused: number;
+  /** Receive arenas given up to the garbage collector while views still pointed into them. */
+  rxArenasForgotten: number;
 }
 
 /**
  * An open TAP device. The kernel-side interface exists while the device is open (unless it was
  * made persistent beforehand, e.g. with `ip tuntap add`) and disappears on {@link close}.
  *
- * Frames yielded by `receive()` are views into shared arenas: keeping one frame keeps its whole
- * arena (256 KiB) alive, so a consumer that holds frames for long should `slice()` them.
+ * Frames yielded by `receive()` are views into arenas that are used again: a frame is valid until
+ * the next read turn, so a consumer that keeps one longer must `slice()` it or `retainBytes` it.
  */
 export interface TapDevice extends LinkDevice, AsyncDisposable {
   /** The kernel interface name, e.g. `gonet0`. */
@@ -295,6 +309,7 @@ export function openTap(options: TapOptions): TapDevice {
       busyPollMicros / 1000,
       inlineWaitMs,
       options.txThread === true,
+      options.poisonReusedArenas === true,
     );
   } catch (err) {
     // Closing the fd also removes a TAP that TUNSETIFF just created.
@@ -331,6 +346,9 @@ class Tap implements TapDevice {
     rxInlineLoopWakeups: 0,
     rxUdpSuperFrames: 0,
     txQueued: 0,
+    rxArenasAllocated: 0,
+    rxArenasReused: 0,
+    rxArenasForgotten: 0,
   };
   readonly offload: boolean;
   readonly maxSegmentedFrameBytes: number;
@@ -349,7 +367,7 @@ class Tap implements TapDevice {
   readonly #maxFrame: number;
   /** Bytes offered to one read: one more than {@link #maxFrame}, to detect truncation. */
   readonly #readBytes: number;
-  readonly #arenaBytes: number;
+  readonly #arenas: ArenaPool;
   /** Two `struct pollfd`: the TAP, then the wakeup eventfd. Owned by the poll while pending. */
   readonly #pollFds = new Uint8Array(2 * POLLFD_BYTES);
   readonly #pollView = new DataView(this.#pollFds.buffer);
@@ -388,6 +406,7 @@ class Tap implements TapDevice {
     busyPollMs: number,
     inlineWaitMs: number,
     txThread: boolean,
+    poisonReusedArenas: boolean,
   ) {
     this.#fd = fd;
     this.#wakeFd = wakeFd;
@@ -409,8 +428,11 @@ class Tap implements TapDevice {
     this.maxSegmentedFrameBytes = offload ? 65535 + 14 : 0;
     this.#txBuffer = offload ? new Uint8Array(VNET_HDR_BYTES + this.#maxFrame) : undefined;
     this.#readBytes = this.#headerBytes + this.#maxFrame + 1;
-    this.#arenaBytes = Math.max(offload ? 4 * ARENA_BYTES : ARENA_BYTES, 4 * this.#readBytes);
-    this.#arena = new Uint8Array(this.#arenaBytes);
+    this.#arenas = new ArenaPool(
+      Math.max(offload ? 4 * ARENA_BYTES : ARENA_BYTES, 4 * this.#readBytes),
+      { poison: poisonReusedArenas },
+    );
+    this.#arena = this.#arenas.take();
     this.#readView = this.#arena.subarray(0, this.#readBytes);
     this.#pollView.setInt32(0, fd, true);
     this.#pollView.setInt16(4, POLLIN, true);
@@ -424,6 +446,10 @@ class Tap implements TapDevice {
 
   get stats(): TapStats {
     if (this.#tx !== undefined) this.#countTxFailures(this.#tx.ring);
+    const arenas = this.#arenas.stats;
+    this.#stats.rxArenasAllocated = arenas.allocated;
+    this.#stats.rxArenasReused = arenas.reused;
+    this.#stats.rxArenasForgotten = arenas.forgotten;
     return this.#stats;
   }
 
@@ -524,6 +550,9 @@ class Tap implements TapDevice {
    * churn the heap (and with it the CPU caches).
    */
   #drain(limit: number = this.#maxBatch): FrameBatch {
+    // Every read comes a macrotask after the last batch was handed up: that batch has been dealt
+    // with, and arenas it left are free unless something retained a view.
+    this.#arenas.beginTurn();
     let frames: FrameBatch | undefined;
     // Checksum flags, one per frame, when the vnet header carries them.
     let verified: number[] | undefined;
@@ -590,8 +619,8 @@ class Tap implements TapDevice {
   #advance(n: number): void {
     this.#offset += n;
     if (this.#arena.length - this.#offset < this.#readBytes) {
-      // Never reuse an arena: earlier frames still point into it.
-      this.#arena = new Uint8Array(this.#arenaBytes);
+      // This turn's frames still point into it: the pool keeps it until a later turn at least.
+      this.#arena = this.#arenas.exchange(this.#arena);
       this.#offset = 0;
     }
     // Made by the next read, not here: after a lone frame that read comes once the frame is

@@ -4,6 +4,7 @@ import { ErrnoError } from "./errno.ts";
 import { getMac, getMtu, setIpv4Address, setLinkUp, setMtu } from "./netif.ts";
 import { withNetns } from "./netns.ts";
 import { openTap, type TapDevice } from "./tap.ts";
+import { releaseBytes, retainBytes } from "../stack/arena_pool.ts";
 
 /**
  * ARP request (RFC 826) from the made-up stack 02:00:00:00:00:02 / 10.0.0.2 asking who has
@@ -67,7 +68,13 @@ async function receiveFrames(
         throw new Error(`got ${kept.length}/${enough} frames in ${timeoutMs} ms`);
       }
       if (next.done) throw new Error("receive() ended early");
-      for (const frame of next.value) if (keep(frame)) kept.push(frame);
+      // Kept past their turn: retained, or the TAP would reuse their arena (arena_pool.ts).
+      for (const frame of next.value) {
+        if (keep(frame)) {
+          retainBytes(frame);
+          kept.push(frame);
+        }
+      }
     }
     await iterator.return(); // release the receiver for the next call
     return kept;
@@ -96,9 +103,17 @@ function openConfiguredTap(
   busyPollMicros?: number,
   inlineWaitMs?: number,
   txThread?: boolean,
+  poisonReusedArenas?: boolean,
 ): TapDevice {
   return withNetns(ns.name, () => {
-    const tap = openTap({ name: "gonet0", mtu, busyPollMicros, inlineWaitMs, txThread });
+    const tap = openTap({
+      name: "gonet0",
+      mtu,
+      busyPollMicros,
+      inlineWaitMs,
+      txThread,
+      poisonReusedArenas,
+    });
     setIpv4Address(tap.name, { address: 0x0a000001, prefixLength: 24 });
     setLinkUp(tap.name, true);
     return tap;
@@ -148,29 +163,46 @@ Deno.test("TAP carries an ARP request to the kernel and its reply back", async (
   }
 });
 
-Deno.test("received frames survive later reads and arena changes", async () => {
+Deno.test("retained frames survive arena changes; released arenas are used again", async () => {
   await using ns = await createTestNamespace();
-  const tap = openConfiguredTap(ns);
-  try {
-    // 7000 replies of 42 bytes are 294 000 bytes: more than one 256 KiB arena. Rounds of 100
-    // stay well below the TAP queue (txqueuelen 1000), so the kernel drops none.
-    const rounds = 70;
-    const perRound = 100;
+  // Poisoned: an arena used again while a view still pointed into it would garble the replies.
+  const tap = openConfiguredTap(ns, undefined, undefined, undefined, false, true);
+  const perRound = 100;
+  // Rounds of 100 stay well below the TAP queue (txqueuelen 1000), so the kernel drops none.
+  const exchange = async (first: number, rounds: number) => {
     const replies: Uint8Array[] = [];
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < perRound; i++) {
-        assert.equal(tap.write(arpRequestFrom(round * perRound + i)), true);
+        assert.equal(tap.write(arpRequestFrom(first + round * perRound + i)), true);
       }
       replies.push(...await receiveFrames(tap, isArpReply, perRound));
     }
-    assert.equal(replies.length, rounds * perRound);
-    assert.ok(new Set(replies.map((f) => f.buffer)).size >= 2, "expected an arena change");
-    // Each reply still names the sender it answered (target MAC = the request's sender MAC).
-    const targets = replies.map((f) => (f[36] << 8) | f[37]).sort((a, b) => a - b);
-    assert.deepEqual(targets, Array.from({ length: rounds * perRound }, (_, i) => i));
-    assert.equal(tap.stats.txFrames, rounds * perRound);
+    return replies;
+  };
+  // Each reply names the sender it answered (target MAC = the request's sender MAC).
+  const targetsOf = (replies: Uint8Array[]) =>
+    replies.map((f) => (f[36] << 8) | f[37]).sort((a, b) => a - b);
+  try {
+    // 25,000 replies of 42 bytes are over 1 MB: four 256 KiB arenas and more.
+    const kept = await exchange(0, 250);
+    assert.ok(new Set(kept.map((f) => f.buffer)).size >= 4, "expected arena changes");
+    assert.deepEqual(targetsOf(kept), Array.from({ length: 25_000 }, (_, i) => i));
+    assert.equal(tap.stats.rxArenasReused, 0, "every arena still holds retained replies");
+    for (const frame of kept) releaseBytes(frame);
+    // Released (and for these rounds, each round's replies released before the next round),
+    // the arenas come back instead of new ones.
+    const allocated = tap.stats.rxArenasAllocated;
+    for (let round = 0; round < 150; round++) {
+      const replies = await exchange(30_000 + round * perRound, 1);
+      assert.deepEqual(
+        targetsOf(replies),
+        Array.from({ length: perRound }, (_, i) => 30_000 + round * perRound + i),
+      );
+      for (const frame of replies) releaseBytes(frame);
+    }
+    assert.ok(tap.stats.rxArenasReused >= 2, `reused ${tap.stats.rxArenasReused}`);
+    assert.ok(tap.stats.rxArenasAllocated - allocated <= 1, "arenas were allocated anew");
     assert.equal(tap.stats.txDrops, 0);
-    assert.ok(tap.stats.rxFrames >= rounds * perRound);
   } finally {
     await tap.close();
   }

@@ -25,6 +25,7 @@ if (import.meta.main) {
       "busy-poll": { type: "string" },
       "inline-wait": { type: "string" },
       "keep-warm": { type: "string" },
+      pcap: { type: "string" },
     },
   });
   // Offloads, a short busy poll, inline waiting and the cache warmer are on by default, as in
@@ -41,6 +42,8 @@ if (import.meta.main) {
     keepWarm: values["keep-warm"],
     // `gonet up --cpu`: the same pinning of the JS thread the other servers do themselves.
     cpu: values["main-cpus"],
+    // For diagnosis only: writing every frame slows the server.
+    pcap: values.pcap,
   };
   const running = bringUp(parseStackFlags(flags));
   try {

@@ -45,9 +45,12 @@ export interface SegmentationRequest {
 /**
  * A device that carries whole Ethernet II frames (no preamble, no FCS).
  *
- * Buffer ownership: a frame yielded by {@link receive} belongs to the receiver, which may keep or
- * modify it; the device never reuses its memory. A frame passed to {@link write} is copied (or
- * written out) before `write` returns, so the caller may reuse its buffer right away.
+ * Buffer ownership: a frame yielded by {@link receive} belongs to the receiver for its turn: it
+ * may modify it, and may keep it past the turn only by copying it or retaining it with
+ * `retainBytes` (`stack/arena_pool.ts`), since a device may read into the same memory again once
+ * a later turn has begun (the TAP does; the memory link hands over copies). A frame passed to
+ * {@link write} is copied (or written out) before `write` returns, so the caller may reuse its
+ * buffer right away.
  */
 export interface LinkDevice {
   /** Device name, e.g. `gonet0`. */

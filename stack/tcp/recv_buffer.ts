@@ -2,10 +2,15 @@
  * The receive side: in-order bytes waiting for the user, plus out-of-order segments held for
  * reassembly (RFC 9293 §3.10.7.4 "seventh": segments beyond RCV.NXT are kept for later delivery)
  * under a byte cap, and the SACK blocks that describe them (RFC 2018 §4).
+ *
+ * In-order data stays where the link read it, retained (`stack/arena_pool.ts`) until the reader
+ * has copied all of it out: the bulk path copies each byte once. Out-of-order data is copied on
+ * arrival instead: it is rare, and it may wait for a retransmission for a long time.
  * @module
  */
 
 import type { SackBlock } from "../wire/tcp.ts";
+import { releaseBytes, retainBytes } from "../arena_pool.ts";
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqSub } from "../wire/seq.ts";
 
 interface Held {
@@ -46,9 +51,13 @@ export class RecvBuffer {
     return this.#dropped;
   }
 
-  /** Appends in-order bytes (the buffer keeps the array; the caller must not reuse it). */
+  /**
+   * Appends in-order bytes. The buffer keeps the view (retained until read) instead of a copy:
+   * the caller must not reuse it.
+   */
   pushReady(data: Uint8Array): void {
     if (data.length === 0) return;
+    retainBytes(data);
     this.#ready.push(data);
     this.#readyBytes += data.length;
   }
@@ -63,6 +72,7 @@ export class RecvBuffer {
       done += n;
       this.#readyOffset += n;
       if (this.#readyOffset === chunk.length) {
+        releaseBytes(chunk);
         this.#readyHead++;
         this.#readyOffset = 0;
       }
@@ -106,7 +116,8 @@ export class RecvBuffer {
       this.#dropped++;
       return false;
     }
-    for (const p of pieces) this.#insert(p);
+    // Copies: the link reuses its receive memory once this turn is over.
+    for (const p of pieces) this.#insert({ seq: p.seq, data: p.data.slice() });
     this.#heldBytes += added;
     this.#lastBlockSeq = seq;
     return true;

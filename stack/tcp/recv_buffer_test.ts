@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { RecvBuffer } from "./recv_buffer.ts";
+import { ArenaPool } from "../arena_pool.ts";
 
 const bytes = (...v: number[]) => new Uint8Array(v);
 
@@ -55,4 +56,34 @@ Deno.test("recv buffer: wraps around 2^32 and enforces the cap", () => {
   buf.pushReady(bytes(9));
   assert.equal(buf.advance(0xffff_fffe), 1);
   assert.equal(buf.readyBytes, 4);
+});
+
+Deno.test("recv buffer: in-order data keeps its arena retained until read; held data is copied", () => {
+  const pool = new ArenaPool(64);
+  pool.beginTurn();
+  const arena = pool.take();
+  arena.set([1, 2, 3, 4, 5, 6, 7, 8], 0);
+  const buffer = new RecvBuffer(1024);
+  buffer.pushReady(arena.subarray(0, 4));
+  // Out of order: copied, so the arena's bytes may change without changing what is held.
+  assert.equal(buffer.hold(104, arena.subarray(4, 8)), true);
+  arena.fill(0, 4, 8);
+  let current = pool.exchange(arena);
+  pool.beginTurn();
+  current = pool.exchange(current);
+  assert.notEqual(current, arena, "unread in-order data retains the arena");
+  const out = new Uint8Array(2);
+  assert.equal(buffer.read(out), 2);
+  pool.beginTurn();
+  current = pool.exchange(current);
+  assert.notEqual(current, arena, "half read: still retained");
+  assert.equal(buffer.read(out), 2);
+  assert.deepEqual([...out], [3, 4]);
+  assert.equal(buffer.advance(104), 108);
+  const rest = new Uint8Array(4);
+  assert.equal(buffer.read(rest), 4);
+  assert.deepEqual([...rest], [5, 6, 7, 8]);
+  pool.beginTurn();
+  const seen = [pool.exchange(current), pool.take(), pool.take()];
+  assert.ok(seen.includes(arena), "read out, the arena is used again");
 });

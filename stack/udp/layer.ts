@@ -241,7 +241,9 @@ export class UdpLayer {
       return;
     }
     const from = netAddr("udp", packet.source, datagram.sourcePort);
-    if (!events.trySend({ kind: "datagram", data: datagram.payload, from })) {
+    // A copy: the socket may hold it for long, and the link reuses its receive memory.
+    const data = datagram.payload.slice();
+    if (!events.trySend({ kind: "datagram", data, from })) {
       return countDrop(this.stats.drops, "socket-queue-full");
     }
     this.stats.datagramsIn++;

@@ -10,10 +10,14 @@ import { bringUp, type RunningStack } from "../../cli/bringup.ts";
 import { parseStackFlags, type StackFlagValues } from "../../cli/stack_flags.ts";
 import type { TestNamespace } from "./netns.ts";
 
-/** Brings a stack up in `ns` with `gonet up` defaults (10.0.0.2/24, kernel 10.0.0.1/24). */
+/**
+ * Brings a stack up in `ns` with `gonet up` defaults (10.0.0.2/24, kernel 10.0.0.1/24). Its TAP
+ * poisons receive arenas before reusing them, so received bytes kept without being retained (see
+ * `stack/arena_pool.ts`) turn into garbage the test's checksums and assertions catch.
+ */
 export function startStackIn(ns: TestNamespace, flags: StackFlagValues = {}): RunningStack {
   const config = parseStackFlags(flags);
-  return withNetns(ns.name, () => bringUp(config));
+  return withNetns(ns.name, () => bringUp(config, { poisonReusedArenas: true }));
 }
 
 /** Reads newline-delimited JSON objects from a child's stdout. */
