@@ -229,6 +229,8 @@ export interface TapStats extends LinkStats {
   rxArenasReused: number;
   /** Receive arenas given up to the garbage collector while views still pointed into them. */
   rxArenasForgotten: number;
+  /** Free receive arenas given back to the garbage collector when the receiver went to sleep. */
+  rxArenasTrimmed: number;
 }
 
 /**
@@ -349,6 +351,7 @@ class Tap implements TapDevice {
     rxArenasAllocated: 0,
     rxArenasReused: 0,
     rxArenasForgotten: 0,
+    rxArenasTrimmed: 0,
   };
   readonly offload: boolean;
   readonly maxSegmentedFrameBytes: number;
@@ -450,6 +453,7 @@ class Tap implements TapDevice {
     this.#stats.rxArenasAllocated = arenas.allocated;
     this.#stats.rxArenasReused = arenas.reused;
     this.#stats.rxArenasForgotten = arenas.forgotten;
+    this.#stats.rxArenasTrimmed = arenas.trimmed;
     return this.#stats;
   }
 
@@ -502,6 +506,9 @@ class Tap implements TapDevice {
           }
           continue;
         }
+        // Quiet for the whole inline-wait window: free receive arenas go back to the GC, so a
+        // burst long past does not keep its memory (up to 16 MiB) while the stack idles.
+        if (this.#inlineWaitMs > 0 && lastFrameAt > -Infinity) this.#arenas.trim();
         this.#pendingPoll = pollAsync(this.#pollFds, 2, -1);
         const ready = await this.#pendingPoll;
         this.#pendingPoll = undefined;

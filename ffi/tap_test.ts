@@ -366,7 +366,8 @@ function collectArpReplies(tap: TapDevice, onReply?: (frame: Uint8Array) => void
       const before = replies.length;
       for (const frame of batch) {
         if (!isArpReply(frame)) continue;
-        replies.push(frame);
+        // A copy: kept past its turn, the frame's arena may be read into again.
+        replies.push(frame.slice());
         onReply?.(frame);
       }
       if (replies.length > before) batchSizes.push(replies.length - before);
@@ -496,6 +497,36 @@ Deno.test("after its inline-wait window the receiver sleeps on the thread pool a
     await next;
     assert.equal(tap.stats.rxWakeups, 2);
     assert.equal(tap.stats.rxInlineWakeups, 0);
+  } finally {
+    await within(Promise.all([tap.close(), receiving]), 2000, "close() and the receiver ending");
+  }
+});
+
+Deno.test("going to sleep after its inline-wait window, the receiver gives free arenas back", async () => {
+  await using ns = await createTestNamespace();
+  await quietIpv6(ns);
+  const tap = openConfiguredTap(ns, undefined, 0, 1);
+  const { receiving, replyNumber } = collectArpReplies(tap);
+  try {
+    // 10,000 replies of 42 bytes fill more than one 256 KiB arena; nothing retains them.
+    const perRound = 100;
+    for (let round = 0; round < 100; round++) {
+      const next = replyNumber((round + 1) * perRound);
+      for (let i = 0; i < perRound; i++) {
+        assert.equal(tap.write(arpRequestFrom(round * perRound + i)), true);
+      }
+      await next;
+    }
+    assert.ok(tap.stats.rxArenasAllocated >= 2, "expected an arena change");
+    // Let the 1 ms window run out: the receiver goes to sleep, trimming first. The next frame
+    // then needs a wake-up from the thread pool, which shows that it slept.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const wakeups = tap.stats.rxWakeups;
+    const next = replyNumber(100 * perRound + 1);
+    assert.equal(tap.write(arpRequestFrom(100 * perRound)), true);
+    await next;
+    assert.equal(tap.stats.rxWakeups, wakeups + 1);
+    assert.ok(tap.stats.rxArenasTrimmed >= 1, `trimmed ${tap.stats.rxArenasTrimmed}`);
   } finally {
     await within(Promise.all([tap.close(), receiving]), 2000, "close() and the receiver ending");
   }

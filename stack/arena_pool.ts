@@ -70,6 +70,8 @@ export interface ArenaPoolStats {
   reused: number;
   /** Arenas forgotten while views still pointed into them (left to the garbage collector). */
   forgotten: number;
+  /** Free arenas given back to the garbage collector by {@link ArenaPool.trim}. */
+  trimmed: number;
 }
 
 /**
@@ -88,7 +90,7 @@ export class ArenaPool {
   /** Bytes per arena. */
   readonly arenaBytes: number;
   /** Counters, updated in place. */
-  readonly stats: ArenaPoolStats = { allocated: 0, reused: 0, forgotten: 0 };
+  readonly stats: ArenaPoolStats = { allocated: 0, reused: 0, forgotten: 0, trimmed: 0 };
   readonly #maxRetired: number;
   readonly #maxFree: number;
   readonly #poison: boolean;
@@ -134,6 +136,17 @@ export class ArenaPool {
       if (this.#retired.length > this.#maxRetired) this.#forget(this.#retired.shift()!);
     }
     return this.take();
+  }
+
+  /**
+   * Gives the free arenas back to the garbage collector (a reader going idle for long calls it),
+   * so a burst does not keep its memory for good. Retired arenas stay: views still point there.
+   */
+  trim(): void {
+    this.#collect();
+    for (const arena of this.#free) records.delete(arena.buffer);
+    this.stats.trimmed += this.#free.length;
+    this.#free = [];
   }
 
   /** Moves arenas left in an earlier turn with nothing retained to the free list. */

@@ -14,7 +14,7 @@ Deno.test("an arena left in a turn comes back only from a later turn on", () => 
   pool.beginTurn();
   // Both left in the earlier turn: either may come back; `third`, left just now, may not.
   assert.ok([first, second].includes(pool.exchange(third)));
-  assert.deepEqual(pool.stats, { allocated: 3, reused: 1, forgotten: 0 });
+  assert.deepEqual(pool.stats, { allocated: 3, reused: 1, forgotten: 0, trimmed: 0 });
 });
 
 Deno.test("a retained view keeps its arena out of use until released", () => {
@@ -68,7 +68,7 @@ Deno.test("arenas whose views are never released are forgotten after maxRetired 
     pool.beginTurn();
     arena = pool.exchange(arena);
   }
-  assert.deepEqual(pool.stats, { allocated: 6, reused: 0, forgotten: 3 });
+  assert.deepEqual(pool.stats, { allocated: 6, reused: 0, forgotten: 3, trimmed: 0 });
 });
 
 Deno.test("with poison, a reused arena reads 0xEE until written", () => {
@@ -81,4 +81,20 @@ Deno.test("with poison, a reused arena reads 0xEE until written", () => {
   const again = pool.exchange(second);
   assert.equal(again, first);
   assert.deepEqual([...again], new Array(16).fill(0xee));
+});
+
+Deno.test("trim gives free arenas back and keeps the retained ones", () => {
+  const pool = new ArenaPool(64);
+  pool.beginTurn();
+  const first = pool.take();
+  const second = pool.exchange(first);
+  retainBytes(second.subarray(0, 1));
+  const third = pool.exchange(second);
+  pool.beginTurn();
+  pool.trim(); // first is free: given back; second is retained: kept
+  assert.equal(pool.stats.trimmed, 1);
+  releaseBytes(second.subarray(0, 1));
+  const next = pool.exchange(third);
+  assert.equal(next, second, "the retained arena, released, comes back; the trimmed one does not");
+  assert.equal(pool.take() === first, false);
 });
