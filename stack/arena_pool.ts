@@ -27,7 +27,7 @@
 interface ArenaRecord {
   /** Views retained with {@link retainBytes} and not yet released. */
   retains: number;
-  /** The turn in which the link left this arena; -1 while the link reads into it. */
+  /** The turn in which the link last left this arena (read only while it is retired). */
   retiredAtTurn: number;
 }
 
@@ -117,11 +117,10 @@ export class ArenaPool {
     const arena = this.#free.pop();
     if (arena === undefined) {
       const fresh = new Uint8Array(this.arenaBytes);
-      records.set(fresh.buffer, { retains: 0, retiredAtTurn: -1 });
+      records.set(fresh.buffer, { retains: 0, retiredAtTurn: 0 });
       this.stats.allocated++;
       return fresh;
     }
-    records.get(arena.buffer)!.retiredAtTurn = -1;
     if (this.#poison) arena.fill(0xee);
     this.stats.reused++;
     return arena;
@@ -129,12 +128,10 @@ export class ArenaPool {
 
   /** Leaves `arena` (the reader has filled it) and returns the next one to read into. */
   exchange(arena: Uint8Array): Uint8Array {
-    const record = records.get(arena.buffer);
-    if (record !== undefined) {
-      record.retiredAtTurn = this.#turn;
-      this.#retired.push(arena);
-      if (this.#retired.length > this.#maxRetired) this.#forget(this.#retired.shift()!);
-    }
+    // Every arena handed out is tracked until it is retired, so the record is there.
+    records.get(arena.buffer)!.retiredAtTurn = this.#turn;
+    this.#retired.push(arena);
+    if (this.#retired.length > this.#maxRetired) this.#forget(this.#retired.shift()!);
     return this.take();
   }
 
