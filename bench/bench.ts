@@ -26,6 +26,7 @@ import { describeMachine } from "./machine.ts";
 import { type LineProcess, type Namespace, Namespaces } from "./netns.ts";
 import { renderMarkdown, type Results } from "./report.ts";
 import { buildCReflector } from "./servers/c_reflector.ts";
+import { DEFAULT_NAP_MICROS } from "../cli/stack_flags.ts";
 
 const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,2,...]
                        [--target-ns NS --target-ip ADDR] [--raw-ping] [--no-pin]
@@ -112,57 +113,109 @@ async function startCommand(
 /** Busy polling of the latency-only gonet side: longer than the pings' interval (0.2 s). */
 const BUSY_POLL_MICROS = 300_000;
 
+/** A gonet server started with other flags, measured by experiment 1 only. */
+interface GonetVariant {
+  /** Namespace suffix. */
+  suffix: string;
+  /** Side name in the results. */
+  stack: string;
+  /** Extra server flags. */
+  args: string[];
+  /** The variant's `--busy-poll`, us, when it polls. */
+  busyPollMicros?: number;
+}
+
 /**
- * A third gonet server that busy-polls its TAP (`--busy-poll`), in namespace G3, measured by
- * experiment 1 only: what polling instead of sleeping buys at low load.
+ * The latency-only gonet servers: one that busy-polls its TAP (G3, what polling instead of
+ * sleeping buys at low load), one without the cache warmer (G6, what the warmer buys) and one
+ * without naps (G9, what napping buys).
  */
-async function setUpBusyPollGonet(
+const GONET_VARIANTS: readonly GonetVariant[] = [
+  {
+    suffix: "g3",
+    stack: "gonet busy-poll",
+    args: ["--busy-poll", String(BUSY_POLL_MICROS)],
+    busyPollMicros: BUSY_POLL_MICROS,
+  },
+  { suffix: "g6", stack: "gonet no warmer", args: ["--keep-warm", "0"] },
+  { suffix: "g9", stack: "gonet no naps", args: ["--nap", "0"] },
+];
+
+/** Starts the {@link GONET_VARIANTS}, one after the other. */
+async function setUpGonetVariants(
   namespaces: Namespaces,
   cpus: CpuLayout | undefined,
+): Promise<Side[]> {
+  const sides: Side[] = [];
+  for (const variant of GONET_VARIANTS) {
+    sides.push(await setUpGonetVariant(namespaces, cpus, variant));
+  }
+  return sides;
+}
+
+/** Starts one {@link GonetVariant} in a namespace of its own. */
+async function setUpGonetVariant(
+  namespaces: Namespaces,
+  cpus: CpuLayout | undefined,
+  variant: GonetVariant,
 ): Promise<Side> {
-  const g3 = await namespaces.create("g3");
-  const server = await startServer(g3, GONET_SERVER, "gonet server (busy-poll)", responder(cpus), [
-    "--busy-poll",
-    String(BUSY_POLL_MICROS),
-  ]);
+  const ns = await namespaces.create(variant.suffix);
+  const label = `gonet server (${variant.stack.slice("gonet ".length)})`;
+  const server = await startServer(ns, GONET_SERVER, label, responder(cpus), variant.args);
   return {
-    stack: "gonet busy-poll",
-    clientNs: g3,
+    stack: variant.stack,
+    clientNs: ns,
     serverIp: "10.0.0.2",
     clientIp: "10.0.0.1",
     server,
     offloads: "with offloads",
-    busyPollMicros: BUSY_POLL_MICROS,
+    busyPollMicros: variant.busyPollMicros,
     loadCpus: cpus?.load,
   };
 }
 
 const REFLECTOR = new URL("./servers/reflector.ts", import.meta.url).pathname;
 
+/** One way of waiting for a reflector: its namespace suffix, name suffix and flags. */
+interface ReflectorVariant {
+  /** Namespace suffix. */
+  suffix: string;
+  /** Appended to the reflector's name ("" for the one that waits like gonet). */
+  name: string;
+  /** `--busy-poll`, us. */
+  busyPollMicros: number;
+  /** `--nap`, us. */
+  napMicros: number;
+}
+
 /**
- * Starts a sleeping and a busy-polling reflector named `name`, in namespaces `suffixes`, with
- * `start`; they are measured by experiment 1 only, up to `maxConcurrency` pingers.
+ * Starts the reflectors named `name` in `variants`, with `start`; they are measured by
+ * experiment 1 only, up to `maxConcurrency` pingers.
  */
-async function setUpReflectorPair(
+async function setUpReflectorSides(
   namespaces: Namespaces,
   cpus: CpuLayout | undefined,
   name: string,
-  suffixes: readonly [string, string],
-  start: (ns: Namespace, label: string, busyPollMicros: number) => Promise<unknown>,
+  variants: readonly ReflectorVariant[],
+  start: (ns: Namespace, label: string, args: string[]) => Promise<unknown>,
   maxConcurrency?: number,
 ): Promise<Side[]> {
   const sides: Side[] = [];
-  const pairs: [string, number][] = [[suffixes[0], 0], [suffixes[1], BUSY_POLL_MICROS]];
-  for (const [suffix, busyPollMicros] of pairs) {
-    const ns = await namespaces.create(suffix);
-    const label = busyPollMicros > 0 ? `${name} busy-poll` : name;
-    await start(ns, label, busyPollMicros);
+  for (const variant of variants) {
+    const ns = await namespaces.create(variant.suffix);
+    const label = name + variant.name;
+    await start(ns, label, [
+      "--busy-poll",
+      String(variant.busyPollMicros),
+      "--nap",
+      String(variant.napMicros),
+    ]);
     sides.push({
       stack: label,
       clientNs: ns,
       serverIp: "10.0.0.2",
       clientIp: "10.0.0.1",
-      busyPollMicros,
+      busyPollMicros: variant.busyPollMicros,
       loadCpus: cpus?.load,
       maxConcurrency,
     });
@@ -170,26 +223,33 @@ async function setUpReflectorPair(
   return sides;
 }
 
+/** Waiting like gonet (inline with naps, then sleeping), and busy-polling. */
+const GONET_LIKE_AND_BUSY: readonly ReflectorVariant[] = [
+  { suffix: "", name: "", busyPollMicros: 0, napMicros: DEFAULT_NAP_MICROS },
+  { suffix: "", name: " busy-poll", busyPollMicros: BUSY_POLL_MICROS, napMicros: 0 },
+];
+
 /**
  * The floor of experiment 1: a minimal echo responder on the same TAP code, with no stack behind
- * it, sleeping (namespace G4) and busy-polling (G5). Measured by experiment 1 only.
+ * it, waiting like gonet (namespace G4) and busy-polling (G5). Measured by experiment 1 only.
  */
 function setUpReflectors(namespaces: Namespaces, cpus: CpuLayout | undefined): Promise<Side[]> {
-  return setUpReflectorPair(
+  const [like, busy] = GONET_LIKE_AND_BUSY;
+  return setUpReflectorSides(
     namespaces,
     cpus,
     "reflector",
-    ["g4", "g5"],
-    (ns, label, busyPollMicros) =>
-      startServer(ns, REFLECTOR, label, responder(cpus), ["--busy-poll", String(busyPollMicros)]),
+    [{ ...like, suffix: "g4" }, { ...busy, suffix: "g5" }],
+    (ns, label, args) => startServer(ns, REFLECTOR, label, responder(cpus), args),
   );
 }
 
 /**
  * The machine's floor of experiment 1: the reflector in C (`servers/c_reflector.c`), built with
- * the machine's compiler into `dir`, sleeping (namespace G7) and busy-polling (G8), measured at
- * C=1 only. It is one thread, so pinning the whole process places it like a responder's JS
- * thread. Without a compiler the sides are left out with a note.
+ * the machine's compiler into `dir`, napping like gonet (namespace G7), busy-polling (G8) and
+ * sleeping in `poll(2)` without naps (G10), measured at C=1 only. It is one thread, so pinning
+ * the whole process places it like a responder's JS thread. Without a compiler the sides are
+ * left out with a note.
  */
 async function setUpCReflectors(
   namespaces: Namespaces,
@@ -203,39 +263,19 @@ async function setUpCReflectors(
     return [];
   }
   const placement = cpus && { process: cpus.server };
-  return setUpReflectorPair(
+  const [like, busy] = GONET_LIKE_AND_BUSY;
+  return setUpReflectorSides(
     namespaces,
     cpus,
     "c reflector",
-    ["g7", "g8"],
-    (ns, label, busyPollMicros) =>
-      startCommand(ns, [binary, "--busy-poll", String(busyPollMicros)], label, placement),
+    [
+      { ...like, suffix: "g7" },
+      { ...busy, suffix: "g8" },
+      { suffix: "g10", name: " no naps", busyPollMicros: 0, napMicros: 0 },
+    ],
+    (ns, label, args) => startCommand(ns, [binary, ...args], label, placement),
     1,
   );
-}
-
-/**
- * A gonet server without its cache warmer (`--keep-warm 0`), in namespace G6, measured by
- * experiment 1 only: what the warmer buys at low load.
- */
-async function setUpUnwarmedGonet(
-  namespaces: Namespaces,
-  cpus: CpuLayout | undefined,
-): Promise<Side> {
-  const g6 = await namespaces.create("g6");
-  const server = await startServer(g6, GONET_SERVER, "gonet server (no warmer)", responder(cpus), [
-    "--keep-warm",
-    "0",
-  ]);
-  return {
-    stack: "gonet no warmer",
-    clientNs: g6,
-    serverIp: "10.0.0.2",
-    clientIp: "10.0.0.1",
-    server,
-    offloads: "with offloads",
-    loadCpus: cpus?.load,
-  };
 }
 
 /**
@@ -400,8 +440,7 @@ async function main(): Promise<number> {
     const latencyOnlySides = plan.experiments.includes(1) && plan.mode !== "smoke" &&
         sides.some((s) => s.stack === "gonet")
       ? [
-        await setUpBusyPollGonet(namespaces, cpus),
-        await setUpUnwarmedGonet(namespaces, cpus),
+        ...await setUpGonetVariants(namespaces, cpus),
         ...await setUpReflectors(namespaces, cpus),
         ...await setUpCReflectors(namespaces, cpus, buildDir, note),
       ]

@@ -133,17 +133,24 @@ export function renderMarkdown(results: Results): string {
             "stacks that rehearse an echo every 5 ms to keep the caches warm (`stack/" +
             "cache_warmer.ts`); measured up to C=100."
           : "") +
+        (e.latency.some((r) => r.stack === "gonet no naps")
+          ? " gonet no naps: a gonet server started with `--nap 0`: its inline waits sleep in " +
+            "one piece of up to 4 ms instead of in 0.1 ms naps for a second after each frame " +
+            "(`ffi/inline_wait.ts`, rule 4); measured up to C=100."
+          : "") +
         (e.latency.some((r) => r.stack.startsWith("reflector"))
           ? " reflector / reflector busy-poll: the floor, a minimal responder on the same TAP " +
             "code that rewrites each echo request into its reply in place, with no stack behind " +
-            "it (`bench/servers/reflector.ts`), waiting like gonet (inline, then sleeping) and " +
+            "it (`bench/servers/reflector.ts`), waiting like gonet (inline with naps, then " +
+            "sleeping) and " +
             "busy-polling; measured up to C=100."
           : "") +
         (e.latency.some((r) => r.stack.startsWith("c reflector"))
-          ? " c reflector / c reflector busy-poll: the machine's floor, the same responder in C " +
-            "(`bench/servers/c_reflector.c`, built with the machine's compiler), sleeping in " +
-            "`poll(2)` and busy-polling; no responder that sleeps answers faster on these CPUs; " +
-            "measured at C=1."
+          ? " c reflector / c reflector busy-poll / c reflector no naps: the machine's floor, " +
+            "the same responder in C (`bench/servers/c_reflector.c`, built with the machine's " +
+            "compiler), napping in `ppoll(2)` for a second after each frame like gonet, " +
+            "busy-polling, and sleeping in one piece; no responder that waits the same way " +
+            "answers faster on these CPUs; measured at C=1."
           : "") +
         (results.plan.extraSidePingSizes.length < results.plan.pingSizes.length
           ? ` These extra sides were measured at ${

@@ -40,6 +40,7 @@ export function bringUp(config: StackConfig, testOptions: BringUpTestOptions = {
     offload: config.offload,
     busyPollMicros: config.busyPollMicros,
     inlineWaitMs: config.inlineWaitMs,
+    napMicros: config.napMicros,
     txThread: config.txThread,
     poisonReusedArenas: testOptions.poisonReusedArenas,
   });

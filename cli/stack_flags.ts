@@ -47,6 +47,8 @@ export interface StackConfig {
   busyPollMicros: number;
   /** Inline waiting on the TAP after the last frame, ms (0: sleep on the thread pool at once). */
   inlineWaitMs: number;
+  /** Longest sleep of an inline wait for a second after the last frame, us (0: no naps). */
+  napMicros: number;
   /** Interval of the cache warmer's rehearsal echoes, ms (0: no warmer). */
   keepWarmMs: number;
   /** Caps and tunables from `--limit KEY=VALUE`. */
@@ -76,6 +78,7 @@ export interface StackFlagValues {
   txThread?: boolean;
   busyPoll?: string;
   inlineWait?: string;
+  nap?: string;
   keepWarm?: string;
   limit?: string[];
   cpu?: string;
@@ -110,6 +113,11 @@ export function addStackFlags(command: Command): Command {
       String(DEFAULT_INLINE_WAIT_MS),
     )
     .option(
+      "--nap <usec>",
+      "for a second after the last frame, wait in sleeps this short: they wake faster (0: off)",
+      String(DEFAULT_NAP_MICROS),
+    )
+    .option(
       "--keep-warm <ms>",
       "meanwhile rehearse an echo in private twin stacks this often to keep caches warm (0: off)",
       String(DEFAULT_KEEP_WARM_MS),
@@ -142,6 +150,15 @@ export const DEFAULT_BUSY_POLL_MICROS = 50;
  * one-second interval.
  */
 export const DEFAULT_INLINE_WAIT_MS = 10_000;
+
+/**
+ * Default nap length, us (see `TapOptions.napMicros` in `ffi/tap.ts`). A hypervisor polls a
+ * halted vCPU for up to 200 us before it deschedules it, so a frame that ends a 100 us nap is
+ * answered sooner than one that ends a 4 ms sleep (here a lone ping's round trip 0.13-0.14 ms
+ * instead of 0.15-0.22); at 150 us the naps, with the kernel's timer slack, already last too long.
+ * Costs ~10% of a core for the second after each frame.
+ */
+export const DEFAULT_NAP_MICROS = 100;
 
 /**
  * Default interval of the cache warmer's rehearsal echoes, ms (see `stack/cache_warmer.ts`). Here
@@ -207,6 +224,12 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     0,
     3_600_000,
   );
+  const napMicros = parseIntegerFlag(
+    "--nap",
+    values.nap ?? String(DEFAULT_NAP_MICROS),
+    0,
+    1_000_000,
+  );
   const keepWarmMs = parseIntegerFlag(
     "--keep-warm",
     values.keepWarm ?? String(DEFAULT_KEEP_WARM_MS),
@@ -229,6 +252,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     txThread: values.txThread ?? false,
     busyPollMicros,
     inlineWaitMs,
+    napMicros,
     keepWarmMs,
     limits: limits.stack,
     tapQueueFrames: limits.tapQueueFrames,

@@ -50,6 +50,7 @@ const DEFAULTS = {
   txThread: false,
   busyPollMicros: 50,
   inlineWaitMs: 10_000,
+  napMicros: 100,
   keepWarmMs: 5,
   limits: {},
   tapQueueFrames: 10_000,
@@ -103,6 +104,8 @@ Deno.test("stack flags: every flag given", () => {
     "50",
     "--inline-wait",
     "250",
+    "--nap",
+    "30",
     "--keep-warm",
     "0",
     "--cpu",
@@ -122,6 +125,7 @@ Deno.test("stack flags: every flag given", () => {
     txThread: true,
     busyPollMicros: 50,
     inlineWaitMs: 250,
+    napMicros: 30,
     keepWarmMs: 0,
     limits: {},
     tapQueueFrames: 10_000,
@@ -150,6 +154,14 @@ Deno.test("stack flags: --busy-poll takes whole microseconds up to a minute", ()
     assertUsageError(() => parseStackFlags({ busyPoll }), "--busy-poll");
   }
   assert.equal(parseStackFlags({ busyPoll: "60000000" }).busyPollMicros, 60_000_000);
+});
+
+Deno.test("stack flags: --nap takes whole microseconds up to a second; 0 turns naps off", () => {
+  for (const nap of ["-1", "0.5", "1e2", "abc", "", "1000001"]) {
+    assertUsageError(() => parseStackFlags({ nap }), "--nap");
+  }
+  assert.equal(parseStackFlags({ nap: "0" }).napMicros, 0);
+  assert.equal(parseStackFlags({ nap: "1000000" }).napMicros, 1_000_000);
 });
 
 Deno.test("stack flags: --mtu must be an integer from 68 to 65521", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { close, EFD_CLOEXEC, EFD_NONBLOCK, eventfd, read, write } from "./libc.ts";
-import { InlineWaiter, QUIET_CHECKS_BEFORE_BLOCKING } from "./inline_wait.ts";
+import { InlineWaiter, NAP_WINDOW_MS, QUIET_CHECKS_BEFORE_BLOCKING } from "./inline_wait.ts";
 
 /** Resolves after one turn of the event loop. */
 function nextTurn(): Promise<void> {
@@ -26,6 +26,78 @@ async function waitAfterTurn(waiter: InlineWaiter): Promise<string> {
   await nextTurn();
   return waiter.wait(turnStartedAt, -Infinity);
 }
+
+/** What one wait did. */
+interface WaitOutcome {
+  result: string;
+  /** Naps it slept. */
+  naps: number;
+  ms: number;
+  /** Whether it blocked (or only checked). */
+  blocked: boolean;
+}
+
+/** One wait after a turn, as if the caller's last frame came `quietMs` ago. */
+async function oneWait(waiter: InlineWaiter, quietMs: number): Promise<WaitOutcome> {
+  const turnStartedAt = performance.now();
+  await nextTurn();
+  const { naps, blockingWaits } = waiter.stats;
+  const startedAt = performance.now();
+  const result = waiter.wait(turnStartedAt, startedAt - quietMs);
+  return {
+    result,
+    naps: waiter.stats.naps - naps,
+    ms: performance.now() - startedAt,
+    blocked: waiter.stats.blockingWaits > blockingWaits,
+  };
+}
+
+/**
+ * One blocking wait. A wait only blocks once the event loop was found quiet, and other tests'
+ * leftovers may keep an epoll fd of the process ready for a while (see below): waits that only
+ * checked are tried again.
+ */
+async function blockingWait(waiter: InlineWaiter, quietMs: number): Promise<WaitOutcome> {
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    const wait = await oneWait(waiter, quietMs);
+    if (wait.blocked) return wait;
+  }
+  throw new Error("the event loop was never found quiet");
+}
+
+Deno.test("inline wait: within a second of the last frame, a wait sleeps in naps", () =>
+  withEventFd(async (fd) => {
+    const waiter = new InlineWaiter(fd, () => [], 0.1);
+    // A wait lasts 0.25-4 ms (a quarter of the quiet time, which a busy turn also ends): several
+    // naps of 0.1 ms. A wait that an event-loop fd ended early, or that one late nap outlasted
+    // (a busy CPU), is tried again; without naps none of them would count more than one.
+    let wait: WaitOutcome | undefined;
+    for (let tries = 0; tries < 20 && !(wait?.result === "timeout" && wait.naps >= 2); tries++) {
+      wait = await blockingWait(waiter, 100);
+    }
+    assert.equal(wait?.result, "timeout");
+    assert.ok(wait.naps >= 2, `slept in naps (${wait.naps})`);
+    assert.ok(wait.ms >= 0.25, `the naps together last the whole wait (${wait.ms} ms)`);
+  }));
+
+Deno.test("inline wait: a frame ends napping at once; past the nap window waits sleep whole", () =>
+  withEventFd(async (fd) => {
+    const waiter = new InlineWaiter(fd, () => [], 0.1);
+    // Waits block once the event loop was found quiet with the fd unready; then it turns ready.
+    // An event-loop fd that turns ready in between makes the next wait only check: again.
+    let wait: WaitOutcome | undefined;
+    for (let tries = 0; tries < 100 && !wait?.blocked; tries++) {
+      await blockingWait(waiter, 100);
+      assert.equal(write(fd, ONE), 8);
+      wait = await oneWait(waiter, 100);
+      read(fd, new Uint8Array(8));
+    }
+    assert.deepEqual({ ...wait, ms: 0 }, { result: "fd", naps: 1, ms: 0, blocked: true });
+    assert.equal((await blockingWait(waiter, NAP_WINDOW_MS + 1)).naps, 0);
+    assert.equal((await blockingWait(new InlineWaiter(fd), 100)).naps, 0, "no naps by default");
+    assert.throws(() => new InlineWaiter(fd, () => [], -1), RangeError);
+  }));
 
 Deno.test("inline wait: a readable fd ends the wait with 'fd' and its revents", () =>
   withEventFd(async (fd) => {

@@ -532,9 +532,10 @@ Deno.test("going to sleep after its inline-wait window, the receiver gives free 
   }
 });
 
-Deno.test("openTap rejects a negative busyPollMicros or inlineWaitMs", () => {
+Deno.test("openTap rejects a negative busyPollMicros, inlineWaitMs or napMicros", () => {
   assert.throws(() => openTap({ name: "gonet0", busyPollMicros: -1 }), RangeError);
   assert.throws(() => openTap({ name: "gonet0", inlineWaitMs: -1 }), RangeError);
+  assert.throws(() => openTap({ name: "gonet0", napMicros: -1 }), RangeError);
 });
 
 Deno.test("openTap failures are typed ErrnoErrors", async () => {

@@ -3,14 +3,18 @@
  * runtime, no JIT and no event loop. It answers ARP requests and ICMP echo requests for its
  * address by rewriting each frame in place. Sleeping, it waits in poll(2) on the TAP and its
  * stdin; with --busy-poll USEC it reads the non-blocking TAP in a loop until USEC microseconds
- * have passed without a frame, then sleeps again. What it measures is what the TAP and one
- * wake-up cost this machine by themselves: no responder in user space sleeps for less.
+ * have passed without a frame, then sleeps again; with --nap USEC it sleeps in naps of USEC for
+ * a second after each frame, as gonet does (rule 4 of ffi/inline_wait.ts). What it measures is
+ * what the TAP and one wake-up cost this machine by themselves: no responder in user space that
+ * sleeps the same way answers sooner.
  *
  *   c_reflector [--tap NAME] [--ip A.B.C.D/LEN] [--host-ip A.B.C.D/LEN] [--busy-poll USEC]
+ *               [--nap USEC]
  *
  * Run as root inside a namespace made for it. It gives the kernel side of the TAP --host-ip,
  * prints one {"ready":true,...} line and serves until its stdin closes.
  */
+#define _GNU_SOURCE /* ppoll */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +116,9 @@ static int configure_host(const char *tap, const char *cidr) {
   return 0;
 }
 
+/* How long after a frame --nap applies, us: NAP_WINDOW_MS of ffi/inline_wait.ts. */
+#define NAP_WINDOW_US 1e6
+
 static double now_us(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -120,12 +127,13 @@ static double now_us(void) {
 
 int main(int argc, char **argv) {
   const char *tap = "gonet0", *ip = "10.0.0.2/24", *host_ip = "10.0.0.1/24";
-  double busy_poll_us = 0;
+  double busy_poll_us = 0, nap_us = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--tap") == 0) tap = argv[i + 1];
     else if (strcmp(argv[i], "--ip") == 0) ip = argv[i + 1];
     else if (strcmp(argv[i], "--host-ip") == 0) host_ip = argv[i + 1];
     else if (strcmp(argv[i], "--busy-poll") == 0) busy_poll_us = atof(argv[i + 1]);
+    else if (strcmp(argv[i], "--nap") == 0) nap_us = atof(argv[i + 1]);
     else {
       fprintf(stderr, "c_reflector: unknown option %s\n", argv[i]);
       return 2;
@@ -152,8 +160,15 @@ int main(int argc, char **argv) {
   struct pollfd fds[2] = {{.fd = fd, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
   double last_frame_us = -1e18;
   for (;;) {
-    int busy = busy_poll_us > 0 && now_us() - last_frame_us < busy_poll_us;
-    if (poll(fds, 2, busy ? 0 : -1) < 0 && errno != EINTR) return fail("poll");
+    double quiet_us = now_us() - last_frame_us;
+    int busy = busy_poll_us > 0 && quiet_us < busy_poll_us;
+    int nap = nap_us > 0 && quiet_us < NAP_WINDOW_US;
+    struct timespec nap_length = {.tv_sec = 0, .tv_nsec = (long)(nap_us * 1000)};
+    struct timespec zero = {0, 0};
+    const struct timespec *timeout = busy ? &zero : nap ? &nap_length : NULL;
+    int ready = ppoll(fds, 2, timeout, NULL);
+    if (ready < 0 && errno != EINTR) return fail("ppoll");
+    if (ready <= 0) continue;
     if (fds[1].revents != 0) break; /* stdin closed (or written to): the orchestrator is done */
     ssize_t n;
     while ((n = read(fd, frame, sizeof frame)) > 0) {

@@ -24,11 +24,12 @@ if (import.meta.main) {
       "tx-thread": { type: "boolean", default: false },
       "busy-poll": { type: "string" },
       "inline-wait": { type: "string" },
+      nap: { type: "string" },
       "keep-warm": { type: "string" },
       pcap: { type: "string" },
     },
   });
-  // Offloads, a short busy poll, inline waiting and the cache warmer are on by default, as in
+  // Offloads, a short busy poll, inline waiting with naps and the cache warmer are on by default, as in
   // `gonet up`; `--no-offload` measures the plain TAP, `--tx-thread` adds the transmit thread,
   // the others take `gonet up`'s values.
   const flags: StackFlagValues = {
@@ -39,6 +40,7 @@ if (import.meta.main) {
     txThread: values["tx-thread"],
     busyPoll: values["busy-poll"],
     inlineWait: values["inline-wait"],
+    nap: values.nap,
     keepWarm: values["keep-warm"],
     // `gonet up --cpu`: the same pinning of the JS thread the other servers do themselves.
     cpu: values["main-cpus"],
