@@ -168,6 +168,7 @@ async function setUpGonetVariant(
     serverIp: "10.0.0.2",
     clientIp: "10.0.0.1",
     server,
+    responder: server.child,
     offloads: "with offloads",
     busyPollMicros: variant.busyPollMicros,
     loadCpus: cpus?.load,
@@ -197,14 +198,14 @@ async function setUpReflectorSides(
   cpus: CpuLayout | undefined,
   name: string,
   variants: readonly ReflectorVariant[],
-  start: (ns: Namespace, label: string, args: string[]) => Promise<unknown>,
+  start: (ns: Namespace, label: string, args: string[]) => Promise<LineProcess>,
   maxConcurrency?: number,
 ): Promise<Side[]> {
   const sides: Side[] = [];
   for (const variant of variants) {
     const ns = await namespaces.create(variant.suffix);
     const label = name + variant.name;
-    await start(ns, label, [
+    const reflector = await start(ns, label, [
       "--busy-poll",
       String(variant.busyPollMicros),
       "--nap",
@@ -215,6 +216,7 @@ async function setUpReflectorSides(
       clientNs: ns,
       serverIp: "10.0.0.2",
       clientIp: "10.0.0.1",
+      responder: reflector.child,
       busyPollMicros: variant.busyPollMicros,
       loadCpus: cpus?.load,
       maxConcurrency,
@@ -349,6 +351,7 @@ async function setUp(
       serverIp: "10.0.0.2",
       clientIp: "10.0.0.1",
       server: gonetServer,
+      responder: gonetServer.child,
       offloads: "with offloads",
       loadCpus: cpus?.load,
     },
@@ -358,6 +361,7 @@ async function setUp(
       serverIp: "10.0.1.2",
       clientIp: "10.0.1.1",
       server: kernelServer,
+      responder: kernelServer.child,
       offloads: "kernel defaults",
       loadCpus: cpus?.load,
     },

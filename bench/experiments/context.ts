@@ -19,6 +19,11 @@ export interface Side {
   readonly clientIp?: string;
   /** The responder's control channel (absent for an external target). */
   readonly server?: LineProcess;
+  /**
+   * The responder's process, when this run started it: experiment 1 stops the other responders
+   * while it measures one side (see `measuredAlone` in `latency.ts`).
+   */
+  readonly responder?: Deno.ChildProcess;
   /** Offload setting of the responder, as reported in experiment 3. */
   readonly offloads?: string;
   /** The responder busy-polls this long after its last frame (gonet `--busy-poll`), us. */

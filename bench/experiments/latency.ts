@@ -54,6 +54,65 @@ function busy(side: Side): boolean {
   return (side.busyPollMicros ?? 0) > 0;
 }
 
+/** How long stopped responders may take to stop, ms: one scheduler tick is plenty. */
+const STOP_TIMEOUT_MS = 1000;
+
+/** Whether process `pid` is stopped (state `T`) or gone. */
+function isStopped(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  } catch {
+    return true;
+  }
+  // The command name in parentheses may hold spaces: the state letter follows the last one.
+  const end = stat.lastIndexOf(")");
+  return stat.slice(end + 2, end + 3) === "T";
+}
+
+/** Resolves once every process in `pids` is stopped or gone; throws after `timeoutMs`. */
+async function untilStopped(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!pids.every(isStopped)) {
+    if (performance.now() > deadline) {
+      throw new Error(`responders did not stop within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
+
+/**
+ * Runs `measure` while every responder of `sides` but `side`'s is stopped (SIGSTOP), then lets
+ * them go on (SIGCONT). The responders' JS threads share one CPU, and an idle one is not idle:
+ * for seconds after its last frame it waits in short slices, naps and rehearses echoes (cache
+ * warmer), which took the measured responder's CPU and caches at unlucky moments. The kernel
+ * side answers pings in the kernel, so its own process is never the one measured.
+ */
+export async function measuredAlone<T>(
+  sides: readonly Side[],
+  side: Side,
+  measure: () => Promise<T>,
+): Promise<T> {
+  const others = sides.filter((s) => s !== side && s.responder !== undefined);
+  const signal = (name: Deno.Signal) => {
+    for (const other of others) {
+      try {
+        other.responder!.kill(name);
+      } catch {
+        // Already gone: the experiment reports that side's failures itself.
+      }
+    }
+  };
+  signal("SIGSTOP");
+  try {
+    // A stop takes effect when the process next runs; measure only once all of them have.
+    await untilStopped(others.map((o) => o.responder!.pid), STOP_TIMEOUT_MS);
+    return await measure();
+  } finally {
+    signal("SIGCONT");
+  }
+}
+
 /** Runs experiment 1. */
 export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
   const { plan } = ctx;
@@ -65,13 +124,14 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
       ctx,
       `exp1 ${side.stack} warm-up`,
       () =>
-        pings(side, {
-          target: side.serverIp,
-          concurrency: 4,
-          count: 250,
-          interval: 0.002,
-          size: 56,
-        }, 30_000),
+        measuredAlone(sides, side, () =>
+          pings(side, {
+            target: side.serverIp,
+            concurrency: 4,
+            count: 250,
+            interval: 0.002,
+            size: 56,
+          }, 30_000)),
     );
   }
   for (const payload of plan.pingSizes) {
@@ -89,13 +149,14 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
           ctx,
           `exp1 ${side.stack} C=${concurrency} ${payload} B`,
           () =>
-            pings(side, {
-              target: side.serverIp,
-              concurrency,
-              count,
-              interval: plan.pingInterval,
-              size: payload,
-            }, budgetMs),
+            measuredAlone(sides, side, () =>
+              pings(side, {
+                target: side.serverIp,
+                concurrency,
+                count,
+                interval: plan.pingInterval,
+                size: payload,
+              }, budgetMs)),
         );
         if (busy(side)) {
           // A busy-polling responder keeps a CPU busy for this long after the last ping; let it
