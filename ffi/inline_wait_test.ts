@@ -129,8 +129,9 @@ Deno.test("inline wait: data arriving on one of Deno's pipes ends a blocking wai
   withEventFd(async (fd) => {
     const waiter = new InlineWaiter(fd);
     while (waiter.stats.blockingWaits === 0) await waitAfterTurn(waiter);
-    // The child's stdout is a pipe in Deno's epoll; it writes once we are blocking in our waits.
-    const child = new Deno.Command("sh", { args: ["-c", "sleep 0.05; printf x"], stdout: "piped" })
+    // The child's stdout is a pipe in Deno's epoll; it writes once we are blocking in our waits
+    // again (its spawn itself makes the event loop busy for a few turns).
+    const child = new Deno.Command("sh", { args: ["-c", "sleep 0.2; printf x"], stdout: "piped" })
       .spawn();
     let arrived = false;
     const reading = child.output().then((out) => {
