@@ -26,6 +26,7 @@ import { describeMachine } from "./machine.ts";
 import { type LineProcess, type Namespace, Namespaces } from "./netns.ts";
 import { renderMarkdown, type Results } from "./report.ts";
 import { buildCReflector } from "./servers/c_reflector.ts";
+import { gonetV8FlagsArg } from "../cli/v8_flags.ts";
 import { DEFAULT_NAP_MICROS } from "../cli/stack_flags.ts";
 
 const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,2,...]
@@ -81,7 +82,7 @@ function startServer(
     "run",
     "-A",
     "--unstable-net",
-    "--v8-flags=--expose-gc",
+    gonetV8FlagsArg(["--expose-gc"]),
     script,
     ...args,
   ];

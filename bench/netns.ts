@@ -64,6 +64,8 @@ export class LineProcess {
   readonly #lines: JsonLineReader;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #stderr = "";
+  /** Settles once its stderr has been read to the end. */
+  readonly #stderrRead: Promise<void>;
 
   /** Wraps a child spawned with all three streams piped. */
   constructor(child: Deno.ChildProcess, label: string) {
@@ -71,7 +73,7 @@ export class LineProcess {
     this.label = label;
     this.#lines = new JsonLineReader(child.stdout);
     this.#writer = child.stdin.getWriter();
-    (async () => {
+    this.#stderrRead = (async () => {
       for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
         this.#stderr = (this.#stderr + chunk).slice(-4000);
       }
@@ -105,9 +107,28 @@ export class LineProcess {
     }
   }
 
-  /** Writes one JSON line to its stdin. */
+  /** Writes one JSON line to its stdin; throws, with its stderr, when the process is gone. */
   async send(value: unknown): Promise<void> {
-    await this.#writer.write(new TextEncoder().encode(JSON.stringify(value) + "\n"));
+    try {
+      await this.#writer.write(new TextEncoder().encode(JSON.stringify(value) + "\n"));
+    } catch (error) {
+      // A bare "Broken pipe" says nothing about why: the process's last words usually do.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const status = await Promise.race([
+        Promise.all([this.child.status, this.#stderrRead]).then(([status]) => status),
+        new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), 1000)),
+      ]);
+      clearTimeout(timer);
+      const how = status === undefined
+        ? "still running"
+        : status.signal
+        ? `killed by ${status.signal}`
+        : `exit ${status.code}`;
+      throw new Error(
+        `${this.label} does not take commands (${(error as Error).message}; ${how}); ` +
+          `stderr: ${this.#stderr.trim().slice(-800)}`,
+      );
+    }
   }
 
   /** Sends `command` and returns its reply; throws when the reply says `ok: false`. */

@@ -6,12 +6,13 @@
 
 import type { RunOptions, RunResult, TestNamespace } from "./netns.ts";
 import { OutputWatcher } from "./output_watcher.ts";
+import { gonetV8FlagsArg } from "../../cli/v8_flags.ts";
 
 const CLI = new URL("../../cli/main.ts", import.meta.url).pathname;
 
-/** The argv that runs `gonet ARGS` from source. */
+/** The argv that runs `gonet ARGS` from source, as the `gonet` task does. */
 export function gonetArgv(args: string[]): string[] {
-  return [Deno.execPath(), "run", "-A", "--unstable-net", CLI, ...args];
+  return [Deno.execPath(), "run", "-A", "--unstable-net", gonetV8FlagsArg(), CLI, ...args];
 }
 
 /** Runs `gonet ARGS` inside `ns` and collects its output. */
