@@ -128,21 +128,37 @@ Deno.test("inline wait: only checks until the event loop was found quiet, then b
 Deno.test("inline wait: data arriving on one of Deno's pipes ends a blocking wait", () =>
   withEventFd(async (fd) => {
     const waiter = new InlineWaiter(fd);
-    while (waiter.stats.blockingWaits === 0) await waitAfterTurn(waiter);
-    // The child's stdout is a pipe in Deno's epoll; it writes once we are blocking in our waits
-    // again (its spawn itself makes the event loop busy for a few turns).
-    const child = new Deno.Command("sh", { args: ["-c", "sleep 0.2; printf x"], stdout: "piped" })
-      .spawn();
+    // The child's stdout is a pipe in Deno's epoll. It writes only when told to, once our waits
+    // block again: the spawn keeps the event loop busy for a while, longer on a loaded machine.
+    const child = new Deno.Command("sh", {
+      args: ["-c", "read go; sleep 0.1; printf x"],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const quietBy = performance.now() + 10_000;
+    while (waiter.stats.blockingWaits === 0 && performance.now() < quietBy) {
+      await waitAfterTurn(waiter);
+    }
+    assert.ok(waiter.stats.blockingWaits > 0, "the event loop never went quiet after the spawn");
     let arrived = false;
-    const reading = child.output().then((out) => {
+    const reading = new Response(child.stdout).text().then((text) => {
       arrived = true;
-      return new TextDecoder().decode(out.stdout);
+      return text;
     });
-    const results: string[] = [];
-    for (let i = 0; i < 10_000 && !arrived; i++) results.push(await waitAfterTurn(waiter));
+    const stdin = child.stdin.getWriter();
+    await stdin.write(new TextEncoder().encode("go\n"));
+    await stdin.close();
+    let endedBlockingWait = false;
+    for (let i = 0; i < 10_000 && !arrived; i++) {
+      const blockedBefore = waiter.stats.blockingWaits;
+      const result = await waitAfterTurn(waiter);
+      if (result === "event-loop" && waiter.stats.blockingWaits > blockedBefore) {
+        endedBlockingWait = true;
+      }
+    }
     assert.equal(await reading, "x");
-    assert.ok(results.includes("event-loop"), "the pipe must have ended a wait");
-    assert.ok(waiter.stats.blockingWaits > 1);
+    assert.equal((await child.status).code, 0);
+    assert.ok(endedBlockingWait, "an event-loop fd must have ended a wait that blocked");
   }));
 
 Deno.test("inline wait: socket round trips are not held up by waits on the same thread", async () => {
