@@ -148,6 +148,23 @@ function writeVnetHeader(
   setU16le(bytes, at + 8, 16); // the TCP checksum field's offset in the TCP header
 }
 
+/**
+ * Frames up to this many bytes (a ping's reply, a TCP ACK, an ARP answer) are copied behind their
+ * vnet header by {@link copyBehindPlainHeader} rather than by `fill` and `set`.
+ */
+export const SHORT_FRAME_BYTES = 256;
+
+/**
+ * Writes an all-zero vnet header (no offload asked for) and `frame` after it into `tx`, in plain
+ * loops. `TypedArray.prototype.fill` and `set` call into V8's runtime, whose code has gone cold by
+ * the time a lone reply leaves after a quiet spell: timed here, the two took 10-15 us before a
+ * lone ping's reply and the loops under 1.5 us, which stay in the path's own JIT-compiled code.
+ */
+export function copyBehindPlainHeader(tx: Uint8Array, frame: Uint8Array): void {
+  for (let i = 0; i < VNET_HDR_BYTES; i++) tx[i] = 0;
+  for (let i = 0; i < frame.length; i++) tx[VNET_HDR_BYTES + i] = frame[i];
+}
+
 /** Resolves after one turn of the event loop (after pending I/O and timers had their go). */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -665,8 +682,12 @@ class Tap implements TapDevice {
     const tx = this.#txBuffer;
     if (tx === undefined) return this.#writeRaw(frame, frame.length, frame.length);
     if (frame.length > this.#maxFrame) return this.#drop();
-    writeVnetHeader(tx, 0, request);
-    tx.set(frame, VNET_HDR_BYTES);
+    if (request === undefined && frame.length <= SHORT_FRAME_BYTES) {
+      copyBehindPlainHeader(tx, frame);
+    } else {
+      writeVnetHeader(tx, 0, request);
+      tx.set(frame, VNET_HDR_BYTES);
+    }
     return this.#writeRaw(tx, VNET_HDR_BYTES + frame.length, frame.length);
   }
 

@@ -3,7 +3,7 @@ import { createTestNamespace, type TestNamespace } from "../tests/helpers/netns.
 import { ErrnoError } from "./errno.ts";
 import { getMac, getMtu, setIpv4Address, setLinkUp, setMtu } from "./netif.ts";
 import { withNetns } from "./netns.ts";
-import { openTap, type TapDevice } from "./tap.ts";
+import { copyBehindPlainHeader, openTap, type TapDevice, VNET_HDR_BYTES } from "./tap.ts";
 import { releaseBytes, retainBytes } from "../stack/arena_pool.ts";
 
 /**
@@ -606,4 +606,13 @@ Deno.test("only one receiver at a time", async () => {
   } finally {
     await tap.close();
   }
+});
+
+Deno.test("copyBehindPlainHeader writes a zero vnet header, then the frame, and nothing past it", () => {
+  const tx = new Uint8Array(VNET_HDR_BYTES + 8).fill(0xee);
+  copyBehindPlainHeader(tx, Uint8Array.of(1, 2, 3, 4, 5));
+  assert.deepEqual(
+    [...tx],
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 0xee, 0xee, 0xee],
+  );
 });

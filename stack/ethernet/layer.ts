@@ -147,8 +147,11 @@ export class EthernetLayer {
     frame[ETHERNET_ETHERTYPE_OFFSET + 1] = etherType;
     let out = frame;
     if (frame.length < ETHERNET_MIN_FRAME_BYTES) {
-      out = this.#padding.fill(0);
-      out.set(frame);
+      // Plain loops, not fill and set: a pure ACK is this short, and those builtins run cold V8
+      // runtime code on a path that has been quiet (see copyBehindPlainHeader in ffi/tap.ts).
+      out = this.#padding;
+      for (let i = 0; i < frame.length; i++) out[i] = frame[i];
+      for (let i = frame.length; i < ETHERNET_MIN_FRAME_BYTES; i++) out[i] = 0;
     }
     if (!this.#link.write(out)) return false;
     this.stats.txFrames++;

@@ -98,3 +98,21 @@ Deno.test("Ethernet dealer sends to the channel bound last for an EtherType", as
   assert.equal(first.drain().length, 0);
   assert.equal(second.drain().length, 1);
 });
+
+Deno.test("short frames go out padded with zeros to 60 bytes, with no bytes of an earlier one", () => {
+  const written: number[][] = [];
+  const link = { ...scriptedLink([]), write: (f: Uint8Array) => (written.push([...f]), true) };
+  const ethernet = new EthernetLayer(link, parseMac("02:00:00:00:00:02")!);
+  // An ARP request (28 bytes after the header), then a shorter frame: the padding must be clean.
+  const arp = new Uint8Array(14 + 28).fill(0xaa);
+  const short = new Uint8Array(14 + 2).fill(0xbb);
+  assert.ok(ethernet.transmit(arp, parseMac("02:00:00:00:00:01")!, 0x0806));
+  assert.ok(ethernet.transmit(short, parseMac("02:00:00:00:00:01")!, 0x0800));
+  const header = (etherType: string) => [...frame(`${PEER} ${OURS} ${etherType}`)];
+  assert.deepEqual(written[0], [
+    ...header("0806"),
+    ...new Array(28).fill(0xaa),
+    ...new Array(60 - 42).fill(0),
+  ]);
+  assert.deepEqual(written[1], [...header("0800"), 0xbb, 0xbb, ...new Array(60 - 16).fill(0)]);
+});
