@@ -21,10 +21,10 @@
  */
 
 /** Calls' worth of warm-up before V8 optimises a function with TurboFan (V8's default: 3000). */
-export const TURBOFAN_AFTER_CALLS = 100;
+const TURBOFAN_AFTER_CALLS = 100;
 
 /** The flags, one per element, as V8 spells them. */
-export const GONET_V8_FLAGS: readonly string[] = [
+const GONET_V8_FLAGS: readonly string[] = [
   `--invocation-count-for-turbofan=${TURBOFAN_AFTER_CALLS}`,
 ];
 

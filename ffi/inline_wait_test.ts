@@ -27,6 +27,20 @@ async function waitAfterTurn(waiter: InlineWaiter): Promise<string> {
   return waiter.wait(turnStartedAt, -Infinity);
 }
 
+/**
+ * Waits after turns until one wait blocks (at most 10 s) and returns what each wait ended with.
+ * Other tests' leftovers may keep an epoll fd of the process ready for a while (once 36,170
+ * turns, about a second, in a full run), and a waiter that never blocks tests nothing.
+ */
+async function untilFirstBlockingWait(waiter: InlineWaiter): Promise<string[]> {
+  const results: string[] = [];
+  const deadline = performance.now() + 10_000;
+  while (waiter.stats.blockingWaits === 0 && performance.now() < deadline) {
+    results.push(await waitAfterTurn(waiter));
+  }
+  return results;
+}
+
 /** What one wait did. */
 interface WaitOutcome {
   result: string;
@@ -111,14 +125,8 @@ Deno.test("inline wait: a readable fd ends the wait with 'fd' and its revents", 
 Deno.test("inline wait: only checks until the event loop was found quiet, then blocks", () =>
   withEventFd(async (fd) => {
     const waiter = new InlineWaiter(fd);
-    // Other tests' leftovers may keep an epoll fd of the process ready for a while (once 36,170
-    // turns, about a second, in a full run): record every wait until the first blocking one, and
-    // check the ones just before it.
-    const results: string[] = [];
-    const deadline = performance.now() + 10_000;
-    while (waiter.stats.blockingWaits === 0 && performance.now() < deadline) {
-      results.push(await waitAfterTurn(waiter));
-    }
+    // Record every wait until the first blocking one, and check the ones just before it.
+    const results = await untilFirstBlockingWait(waiter);
     assert.equal(waiter.stats.blockingWaits, 1);
     const checks = results.slice(-1 - QUIET_CHECKS_BEFORE_BLOCKING, -1);
     assert.deepEqual(checks, Array(QUIET_CHECKS_BEFORE_BLOCKING).fill("timeout"));
@@ -135,10 +143,7 @@ Deno.test("inline wait: data arriving on one of Deno's pipes ends a blocking wai
       stdin: "piped",
       stdout: "piped",
     }).spawn();
-    const quietBy = performance.now() + 10_000;
-    while (waiter.stats.blockingWaits === 0 && performance.now() < quietBy) {
-      await waitAfterTurn(waiter);
-    }
+    await untilFirstBlockingWait(waiter);
     assert.ok(waiter.stats.blockingWaits > 0, "the event loop never went quiet after the spawn");
     let arrived = false;
     const reading = new Response(child.stdout).text().then((text) => {
@@ -173,12 +178,8 @@ Deno.test("inline wait: socket round trips are not held up by waits on the same 
       conn.close();
     })();
     const waiter = new InlineWaiter(fd);
-    // First a quiet event loop: leftovers of earlier test files can keep one of its epoll fds
-    // ready for a while (see the test above), and a waiter that never blocks tests nothing.
-    const quietBy = performance.now() + 10_000;
-    while (waiter.stats.blockingWaits === 0 && performance.now() < quietBy) {
-      await waitAfterTurn(waiter);
-    }
+    // First a quiet event loop (see untilFirstBlockingWait).
+    await untilFirstBlockingWait(waiter);
     assert.ok(waiter.stats.blockingWaits > 0, "the event loop never went quiet");
     const blockedFirst = waiter.stats.blockingWaits;
     // The round trip in progress, if any, and those during which a wait blocked until its

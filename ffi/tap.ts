@@ -152,7 +152,7 @@ function writeVnetHeader(
  * Frames up to this many bytes (a ping's reply, a TCP ACK, an ARP answer) are copied behind their
  * vnet header by {@link copyBehindPlainHeader} rather than by `fill` and `set`.
  */
-export const SHORT_FRAME_BYTES = 256;
+const SHORT_FRAME_BYTES = 256;
 
 /**
  * Writes an all-zero vnet header (no offload asked for) and `frame` after it into `tx`, in plain
