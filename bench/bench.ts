@@ -31,7 +31,7 @@ import { DEFAULT_NAP_MICROS } from "../cli/stack_flags.ts";
 
 const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,2,...]
                        [--target-ns NS --target-ip ADDR] [--raw-ping] [--no-pin]
-                       [--gonet-arg=ARG]...
+                       [--gonet-arg=ARG]... [--cpu-prof DIR]
   --quick        smaller sizes, under 3 minutes
   --smoke        one point of experiment 1 per side, under 30 s (for CI)
   --out DIR      where to write results (default bench/results, bench/results/smoke for --smoke)
@@ -48,7 +48,9 @@ const USAGE = `usage: deno task bench [--quick | --smoke] [--out DIR] [--only 1,
                  the rest
   --gonet-arg=ARG
                  pass ARG to the main gonet server (servers/gonet_server.ts), e.g. --tx-thread,
-                 to compare a setting with the default in two runs; repeat for several`;
+                 to compare a setting with the default in two runs; repeat for several
+  --cpu-prof DIR run the main gonet server under V8's sampling profiler; it writes a
+                 .cpuprofile (Chrome DevTools format) into DIR when it exits at the end`;
 
 const GONET_SERVER = new URL("./servers/gonet_server.ts", import.meta.url).pathname;
 const KERNEL_SERVER = new URL("./servers/kernel_server.ts", import.meta.url).pathname;
@@ -76,6 +78,7 @@ function startServer(
   label: string,
   placement: Placement,
   args: string[] = [],
+  cpuProfDir?: string,
 ): Promise<LineProcess> {
   const command = [
     Deno.execPath(),
@@ -83,6 +86,7 @@ function startServer(
     "-A",
     "--unstable-net",
     gonetV8FlagsArg(["--expose-gc"]),
+    ...(cpuProfDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`]),
     script,
     ...args,
   ];
@@ -110,6 +114,9 @@ async function startCommand(
   }
   return server;
 }
+
+/** How long the profiled gonet server gets to write its CPU profile and exit, ms. */
+const PROFILE_WRITE_MS = 60_000;
 
 /** Busy polling of the latency-only gonet side: longer than the pings' interval (0.2 s). */
 const BUSY_POLL_MICROS = 300_000;
@@ -315,7 +322,7 @@ async function setUpPlainGonet(
 async function setUp(
   namespaces: Namespaces,
   cpus: CpuLayout | undefined,
-  flags: { targetNs?: string; targetIp?: string; gonetArgs?: string[] },
+  flags: { targetNs?: string; targetIp?: string; gonetArgs?: string[]; cpuProfDir?: string },
 ): Promise<Side[]> {
   if (flags.targetNs || flags.targetIp) {
     if (!flags.targetNs || !flags.targetIp) {
@@ -335,6 +342,7 @@ async function setUp(
     "gonet server",
     responder(cpus),
     flags.gonetArgs,
+    flags.cpuProfDir,
   );
   // The kernel discard server gonet's own clients send to (exp. 2 from-server), at 10.0.0.1:
   // part of the load, so it runs where the load does.
@@ -385,6 +393,7 @@ async function main(): Promise<number> {
       "raw-ping": { type: "boolean", default: false },
       "gonet-arg": { type: "string", multiple: true },
       "no-pin": { type: "boolean", default: false },
+      "cpu-prof": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -402,6 +411,7 @@ async function main(): Promise<number> {
     new URL(values.smoke ? "./results/smoke" : "./results", import.meta.url).pathname;
 
   const cpus = values["no-pin"] ? undefined : defaultCpuLayout();
+  if (values["cpu-prof"] !== undefined) await Deno.mkdir(values["cpu-prof"], { recursive: true });
   const started = performance.now();
   const namespaces = new Namespaces({ rawPing: values["raw-ping"] });
   const notes: string[] = [];
@@ -438,6 +448,7 @@ async function main(): Promise<number> {
       targetNs: values["target-ns"],
       targetIp: values["target-ip"],
       gonetArgs: values["gonet-arg"],
+      cpuProfDir: values["cpu-prof"],
     });
     const bulkOnlySides = want3(plan) && sides.some((s) => s.stack === "gonet")
       ? [await setUpPlainGonet(namespaces, cpus)]
@@ -512,6 +523,11 @@ async function main(): Promise<number> {
       await checkpoint("exp6");
     }
     if (gonet) results.gonetFinalStats = await serverStats(gonet).catch(() => undefined);
+    if (values["cpu-prof"] !== undefined && gonet?.server) {
+      // V8 writes the profile only on a normal exit, which SIGTERM at clean-up is not.
+      await gonet.server.stop(PROFILE_WRITE_MS);
+      log(`gonet server's CPU profile in ${values["cpu-prof"]}`);
+    }
   } catch (error) {
     notes.push(`run aborted: ${error instanceof Error ? error.stack : error}`);
     log(`error: ${error instanceof Error ? error.stack : error}`);

@@ -9,13 +9,24 @@ import assert from "node:assert/strict";
 const BENCH = new URL("./bench.ts", import.meta.url).pathname;
 
 Deno.test({
-  name: "bench --smoke writes results.json, results.md and the latency chart",
+  name:
+    "bench --smoke writes results.json, results.md, the latency chart and the gonet server's CPU profile",
   ignore: Deno.uid() !== 0,
   async fn() {
     const out = await Deno.makeTempDir({ prefix: "gonet-bench-smoke-" });
     try {
       const run = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--unstable-net", BENCH, "--smoke", "--out", out],
+        args: [
+          "run",
+          "-A",
+          "--unstable-net",
+          BENCH,
+          "--smoke",
+          "--out",
+          out,
+          "--cpu-prof",
+          `${out}/profile`,
+        ],
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
@@ -56,6 +67,17 @@ Deno.test({
       const svg = await Deno.readTextFile(`${out}/exp1_latency.svg`);
       assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       assert.match(svg, /<\/svg>\s*$/);
+
+      // The profile is V8's (Chrome DevTools format) and sampled the stack's own code.
+      const profiles = [...Deno.readDirSync(`${out}/profile`)].map((e) => e.name);
+      assert.equal(profiles.length, 1, `profiles: ${profiles}`);
+      assert.match(profiles[0], /\.cpuprofile$/);
+      const profile = JSON.parse(await Deno.readTextFile(`${out}/profile/${profiles[0]}`)) as {
+        nodes: { callFrame: { url: string } }[];
+        samples: number[];
+      };
+      assert.ok(profile.samples.length > 0);
+      assert.ok(profile.nodes.some((n) => n.callFrame.url.endsWith("/ffi/tap.ts")));
 
       // Every namespace the run made is gone.
       const left = await new Deno.Command("ip", { args: ["netns", "list"], stdout: "piped" })
