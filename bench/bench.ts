@@ -147,6 +147,7 @@ const GONET_VARIANTS: readonly GonetVariant[] = [
   },
   { suffix: "g6", stack: "gonet no warmer", args: ["--keep-warm", "0"] },
   { suffix: "g9", stack: "gonet no naps", args: ["--nap", "0"] },
+  { suffix: "g11", stack: "gonet no spin-ahead", args: ["--spin-ahead", "0"] },
 ];
 
 /** Starts the {@link GONET_VARIANTS}, one after the other. */

@@ -138,17 +138,23 @@ export function renderMarkdown(results: Results): string {
             "one piece of up to 4 ms instead of in 0.1 ms naps for a second after each frame " +
             "(`ffi/inline_wait.ts`, rule 4); measured up to C=100."
           : "") +
+        (e.latency.some((r) => r.stack === "gonet no spin-ahead")
+          ? " gonet no spin-ahead: a gonet server started with `--spin-ahead 0`: it does not " +
+            "poll the TAP around the expected arrival of periodic traffic such as a lone " +
+            "pinger's requests (`ffi/spin_ahead.ts`); measured up to C=100."
+          : "") +
         (e.latency.some((r) => r.stack.startsWith("reflector"))
           ? " reflector / reflector busy-poll: the floor, a minimal responder on the same TAP " +
             "code that rewrites each echo request into its reply in place, with no stack behind " +
-            "it (`bench/servers/reflector.ts`), waiting like gonet (inline with naps, then " +
-            "sleeping) and " +
+            "it (`bench/servers/reflector.ts`), waiting like gonet (inline with naps and " +
+            "spinning ahead, then sleeping) and " +
             "busy-polling; measured up to C=100."
           : "") +
         (e.latency.some((r) => r.stack.startsWith("c reflector"))
           ? " c reflector / c reflector busy-poll / c reflector no naps: the machine's floor, " +
             "the same responder in C (`bench/servers/c_reflector.c`, built with the machine's " +
-            "compiler), napping in `ppoll(2)` for a second after each frame like gonet, " +
+            "compiler), napping in `ppoll(2)` for a second after each frame like gonet (but " +
+            "not spinning ahead), " +
             "busy-polling, and sleeping in one piece; no responder that waits the same way " +
             "answers faster on these CPUs; measured at C=1."
           : "") +

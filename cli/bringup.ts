@@ -41,6 +41,7 @@ export function bringUp(config: StackConfig, testOptions: BringUpTestOptions = {
     busyPollMicros: config.busyPollMicros,
     inlineWaitMs: config.inlineWaitMs,
     napMicros: config.napMicros,
+    spinAheadMicros: config.spinAheadMicros,
     txThread: config.txThread,
     poisonReusedArenas: testOptions.poisonReusedArenas,
   });

@@ -16,6 +16,7 @@ import {
 } from "../stack/wire/addr.ts";
 import type { FaultOptions } from "../stack/link/faults.ts";
 import { allowedCpus, parseCpuList } from "../ffi/affinity.ts";
+import { SPIN_AHEAD_MIN_LEAD_MS } from "../ffi/spin_ahead.ts";
 import { UsageError } from "./usage_error.ts";
 import { LIMITS, parseLimits, type StackLimitOptions } from "./limits.ts";
 
@@ -49,6 +50,8 @@ export interface StackConfig {
   inlineWaitMs: number;
   /** Longest sleep of an inline wait for a second after the last frame, us (0: no naps). */
   napMicros: number;
+  /** Longest lead of a spin-ahead window before a periodic burst, us (0: off). */
+  spinAheadMicros: number;
   /** Interval of the cache warmer's rehearsal echoes, ms (0: no warmer). */
   keepWarmMs: number;
   /** Caps and tunables from `--limit KEY=VALUE`. */
@@ -79,6 +82,7 @@ export interface StackFlagValues {
   busyPoll?: string;
   inlineWait?: string;
   nap?: string;
+  spinAhead?: string;
   keepWarm?: string;
   limit?: string[];
   cpu?: string;
@@ -116,6 +120,11 @@ export function addStackFlags(command: Command): Command {
       "--nap <usec>",
       "for a second after the last frame, wait in sleeps this short: they wake faster (0: off)",
       String(DEFAULT_NAP_MICROS),
+    )
+    .option(
+      "--spin-ahead <usec>",
+      "when frames come at a steady period, poll from this long before the next is due (0: off)",
+      String(DEFAULT_SPIN_AHEAD_MICROS),
     )
     .option(
       "--keep-warm <ms>",
@@ -159,6 +168,13 @@ export const DEFAULT_INLINE_WAIT_MS = 10_000;
  * Costs ~10% of a core for the second after each frame.
  */
 export const DEFAULT_NAP_MICROS = 100;
+
+/**
+ * Default longest lead of spinning ahead, us (see `TapOptions.spinAheadMicros` in `ffi/tap.ts`):
+ * the lead is 1% of the period, so 2 ms covers `ping`'s 0.2 s and a 1 s period's timer jitter
+ * alike, for at most 2% of a core.
+ */
+export const DEFAULT_SPIN_AHEAD_MICROS = 2000;
 
 /**
  * Default interval of the cache warmer's rehearsal echoes, ms (see `stack/cache_warmer.ts`). Here
@@ -230,6 +246,19 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     0,
     1_000_000,
   );
+  const spinAheadMicros = parseIntegerFlag(
+    "--spin-ahead",
+    values.spinAhead ?? String(DEFAULT_SPIN_AHEAD_MICROS),
+    0,
+    1_000_000,
+  );
+  if (spinAheadMicros > 0 && spinAheadMicros < SPIN_AHEAD_MIN_LEAD_MS * 1000) {
+    throw new UsageError(
+      `invalid --spin-ahead ${spinAheadMicros}: use 0 (off) or at least ${
+        SPIN_AHEAD_MIN_LEAD_MS * 1000
+      } us`,
+    );
+  }
   const keepWarmMs = parseIntegerFlag(
     "--keep-warm",
     values.keepWarm ?? String(DEFAULT_KEEP_WARM_MS),
@@ -253,6 +282,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     busyPollMicros,
     inlineWaitMs,
     napMicros,
+    spinAheadMicros,
     keepWarmMs,
     limits: limits.stack,
     tapQueueFrames: limits.tapQueueFrames,

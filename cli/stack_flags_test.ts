@@ -51,6 +51,7 @@ const DEFAULTS = {
   busyPollMicros: 50,
   inlineWaitMs: 10_000,
   napMicros: 100,
+  spinAheadMicros: 2000,
   keepWarmMs: 5,
   limits: {},
   tapQueueFrames: 10_000,
@@ -106,6 +107,8 @@ Deno.test("stack flags: every flag given", () => {
     "250",
     "--nap",
     "30",
+    "--spin-ahead",
+    "500",
     "--keep-warm",
     "0",
     "--cpu",
@@ -126,6 +129,7 @@ Deno.test("stack flags: every flag given", () => {
     busyPollMicros: 50,
     inlineWaitMs: 250,
     napMicros: 30,
+    spinAheadMicros: 500,
     keepWarmMs: 0,
     limits: {},
     tapQueueFrames: 10_000,
@@ -154,6 +158,15 @@ Deno.test("stack flags: --busy-poll takes whole microseconds up to a minute", ()
     assertUsageError(() => parseStackFlags({ busyPoll }), "--busy-poll");
   }
   assert.equal(parseStackFlags({ busyPoll: "60000000" }).busyPollMicros, 60_000_000);
+});
+
+Deno.test("stack flags: --spin-ahead takes whole microseconds from 250 up to a second; 0 is off", () => {
+  for (const spinAhead of ["-1", "1", "249", "0.5", "2e3", "abc", "", "1000001"]) {
+    assertUsageError(() => parseStackFlags({ spinAhead }), "--spin-ahead");
+  }
+  assert.equal(parseStackFlags({ spinAhead: "0" }).spinAheadMicros, 0);
+  assert.equal(parseStackFlags({ spinAhead: "250" }).spinAheadMicros, 250);
+  assert.equal(parseStackFlags({ spinAhead: "1000000" }).spinAheadMicros, 1_000_000);
 });
 
 Deno.test("stack flags: --nap takes whole microseconds up to a second; 0 turns naps off", () => {

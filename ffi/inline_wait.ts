@@ -129,16 +129,25 @@ export class InlineWaiter {
 
   /**
    * One wait, right after an event-loop turn that began at `turnStartedAt`; `lastActivityAt` is
-   * when the caller last had work of its own (its last frame). Both are `performance.now()` times.
+   * when the caller last had work of its own (its last frame); a blocking wait ends by `wakeBy`
+   * at the latest (when the caller means to spin, see `spin_ahead.ts`). All are
+   * `performance.now()` times.
    * @throws {ErrnoError} if `ppoll` fails for a reason other than a signal.
    */
-  wait(turnStartedAt: number, lastActivityAt: number): InlineWaitResult {
+  wait(turnStartedAt: number, lastActivityAt: number, wakeBy = Infinity): InlineWaitResult {
     const now = performance.now();
     if (now - turnStartedAt > BUSY_TURN_MS) this.#lastBusyTurnAt = now;
     const blocking = this.#quietChecks >= QUIET_CHECKS_BEFORE_BLOCKING;
     const quietMs = now - Math.max(lastActivityAt, this.#lastBusyTurnAt);
     const sliceMs = blocking
-      ? Math.min(INLINE_WAIT_MAX_SLICE_MS, Math.max(INLINE_WAIT_MIN_SLICE_MS, quietMs / 4))
+      ? Math.max(
+        0,
+        Math.min(
+          INLINE_WAIT_MAX_SLICE_MS,
+          Math.max(INLINE_WAIT_MIN_SLICE_MS, quietMs / 4),
+          wakeBy - now,
+        ),
+      )
       : 0;
     if (blocking) this.stats.blockingWaits++;
     const fds = this.#fds ??= this.#newPollFds();

@@ -70,6 +70,7 @@ import {
 import { segmentUdpFrame } from "../stack/link/uso.ts";
 import { ArenaPool } from "../stack/arena_pool.ts";
 import { InlineWaiter } from "./inline_wait.ts";
+import { SPIN_AHEAD_MIN_LEAD_MS, SpinAhead } from "./spin_ahead.ts";
 import { startTxThread, transmitThreadEpollFds, type TxThread } from "./tx_thread.ts";
 import type { TxRing } from "./tx_ring.ts";
 import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
@@ -216,6 +217,14 @@ export interface TapOptions {
    */
   napMicros?: number;
   /**
+   * Spinning ahead, in microseconds: when bursts of frames arrive at a steady period (a `ping`),
+   * busy-poll for a window around the next expected arrival instead of sleeping through it; this
+   * is the window's longest lead (and lag). Needs inline waiting, and predicts periods up to the
+   * inline-wait window (see `spin_ahead.ts`). A lone ping's round trip about half as long on a
+   * busy VM, for at most 2% of a core while the traffic keeps its period. Default 0 (off).
+   */
+  spinAheadMicros?: number;
+  /**
    * Write frames from a thread of their own (see `tx_thread.ts`) while the stack is busy. On a
    * TAP the kernel handles a frame inside our `write(2)` (a kernel TCP peer takes our ACK and
    * sends its next segments there), which under load is most of this thread's time; the
@@ -244,6 +253,10 @@ export interface TapStats extends LinkStats {
   rxInlineWakeups: number;
   /** Inline waits ended early because the event loop had I/O to handle. */
   rxInlineLoopWakeups: number;
+  /** Spin-ahead windows opened (see {@link TapOptions.spinAheadMicros}). */
+  rxSpinAheadWindows: number;
+  /** Bursts found while spinning ahead of them. */
+  rxSpinAheadHits: number;
   /**
    * Frames handed to the transmit thread (see {@link TapOptions.txThread}), failed ones included;
    * `txFrames` counts those it wrote.
@@ -320,6 +333,14 @@ export function openTap(options: TapOptions): TapDevice {
   if (!(napMicros >= 0)) {
     throw new RangeError(`Invalid napMicros ${napMicros}: must be >= 0`);
   }
+  const spinAheadMicros = options.spinAheadMicros ?? 0;
+  if (!(spinAheadMicros === 0 || spinAheadMicros >= SPIN_AHEAD_MIN_LEAD_MS * 1000)) {
+    throw new RangeError(
+      `Invalid spinAheadMicros ${spinAheadMicros}: must be 0 or >= ${
+        SPIN_AHEAD_MIN_LEAD_MS * 1000
+      }`,
+    );
+  }
   const fd = check(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC), "open /dev/net/tun");
   let wakeFd = -1;
   try {
@@ -341,6 +362,9 @@ export function openTap(options: TapOptions): TapDevice {
       busyPollMicros / 1000,
       inlineWaitMs,
       napMicros / 1000,
+      inlineWaitMs > 0 && spinAheadMicros > 0
+        ? new SpinAhead(spinAheadMicros / 1000, inlineWaitMs)
+        : undefined,
       options.txThread === true,
       options.poisonReusedArenas === true,
     );
@@ -377,6 +401,8 @@ class Tap implements TapDevice {
     rxBusyPolls: 0,
     rxInlineWakeups: 0,
     rxInlineLoopWakeups: 0,
+    rxSpinAheadWindows: 0,
+    rxSpinAheadHits: 0,
     rxUdpSuperFrames: 0,
     txQueued: 0,
     rxArenasAllocated: 0,
@@ -407,6 +433,8 @@ class Tap implements TapDevice {
   readonly #pollView = new DataView(this.#pollFds.buffer);
   /** Inline waiting on the TAP fd (see {@link TapOptions.inlineWaitMs}). */
   readonly #inline: InlineWaiter;
+  /** Spinning ahead of periodic bursts (see {@link TapOptions.spinAheadMicros}). */
+  readonly #spinAhead: SpinAhead | undefined;
   #arena: Uint8Array;
   #offset = 0;
   /**
@@ -440,9 +468,11 @@ class Tap implements TapDevice {
     busyPollMs: number,
     inlineWaitMs: number,
     napMs: number,
+    spinAhead: SpinAhead | undefined,
     txThread: boolean,
     poisonReusedArenas: boolean,
   ) {
+    this.#spinAhead = spinAhead;
     this.#fd = fd;
     this.#wakeFd = wakeFd;
     this.name = name;
@@ -486,6 +516,10 @@ class Tap implements TapDevice {
     this.#stats.rxArenasReused = arenas.reused;
     this.#stats.rxArenasForgotten = arenas.forgotten;
     this.#stats.rxArenasTrimmed = arenas.trimmed;
+    if (this.#spinAhead !== undefined) {
+      this.#stats.rxSpinAheadWindows = this.#spinAhead.stats.windows;
+      this.#stats.rxSpinAheadHits = this.#spinAhead.stats.hits;
+    }
     return this.#stats;
   }
 
@@ -495,7 +529,12 @@ class Tap implements TapDevice {
     let lastFrameAt = -Infinity;
     try {
       while (!this.#closed) {
-        if (performance.now() - lastFrameAt < this.#busyPollMs) {
+        const now = performance.now();
+        const busyUntil = Math.max(
+          lastFrameAt + this.#busyPollMs,
+          this.#spinAhead?.spinUntil(now) ?? -Infinity,
+        );
+        if (now < busyUntil) {
           // Busy polling: one macrotask turn lets the dealers, timers and other I/O run, then
           // look again for a short slice, never letting this thread (and its caches) go to sleep.
           // The slice spins without allocating: a heap churning through promises would evict the
@@ -505,14 +544,11 @@ class Tap implements TapDevice {
           // Deferred work first: the slice below holds the thread for up to its length.
           this.#beginTurn();
           let frames = this.#drain();
-          const sliceEnd = Math.min(
-            performance.now() + BUSY_POLL_SLICE_MS,
-            lastFrameAt + this.#busyPollMs,
-          );
+          const sliceEnd = Math.min(performance.now() + BUSY_POLL_SLICE_MS, busyUntil);
           while (frames.length === 0 && performance.now() < sliceEnd) frames = this.#drain();
           if (frames.length > 0) {
             this.#stats.rxBusyPolls++;
-            lastFrameAt = performance.now();
+            lastFrameAt = this.#frameFound(lastFrameAt);
             this.#turnWrites = 0;
             yield frames;
           }
@@ -524,13 +560,17 @@ class Tap implements TapDevice {
           await nextTurn();
           if (this.#closed) return;
           this.#beginTurn();
-          const result = this.#inline.wait(turnStartedAt, lastFrameAt);
+          const result = this.#inline.wait(
+            turnStartedAt,
+            lastFrameAt,
+            this.#spinAhead?.nextWindowAt(turnStartedAt),
+          );
           if (result === "event-loop") this.#stats.rxInlineLoopWakeups++;
           if (result !== "fd") continue;
           const frames = this.#drain(this.#wakeupLimit(lastFrameAt));
           if (frames.length > 0) {
             this.#stats.rxInlineWakeups++;
-            lastFrameAt = performance.now();
+            lastFrameAt = this.#frameFound(lastFrameAt);
             this.#turnWrites = 0;
             yield frames;
           } else {
@@ -552,7 +592,9 @@ class Tap implements TapDevice {
         this.#inline.refresh();
         const frames = this.#drain(this.#wakeupLimit(lastFrameAt));
         if (frames.length > 0) {
-          if (this.#busyPollMs > 0 || this.#inlineWaitMs > 0) lastFrameAt = performance.now();
+          if (this.#busyPollMs > 0 || this.#inlineWaitMs > 0) {
+            lastFrameAt = this.#frameFound(lastFrameAt);
+          }
           this.#turnWrites = 0;
           yield frames;
         } else {
@@ -562,6 +604,16 @@ class Tap implements TapDevice {
     } finally {
       this.#receiving = false;
     }
+  }
+
+  /**
+   * Notes frames found now, the previous ones at `lastFrameAt`: the start of a burst after quiet
+   * goes to the spin-ahead predictor. Returns the time, the new `lastFrameAt`.
+   */
+  #frameFound(lastFrameAt: number): number {
+    const now = performance.now();
+    if (now - lastFrameAt > LONE_FRAME_AFTER_QUIET_MS) this.#spinAhead?.burstStarted(now);
+    return now;
   }
 
   /**

@@ -25,6 +25,7 @@ if (import.meta.main) {
       "busy-poll": { type: "string" },
       "inline-wait": { type: "string" },
       nap: { type: "string" },
+      "spin-ahead": { type: "string" },
       "keep-warm": { type: "string" },
       pcap: { type: "string" },
     },
@@ -41,6 +42,7 @@ if (import.meta.main) {
     busyPoll: values["busy-poll"],
     inlineWait: values["inline-wait"],
     nap: values.nap,
+    spinAhead: values["spin-ahead"],
     keepWarm: values["keep-warm"],
     // `gonet up --cpu`: the same pinning of the JS thread the other servers do themselves.
     cpu: values["main-cpus"],

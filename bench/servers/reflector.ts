@@ -6,7 +6,7 @@
  * Deno cost by themselves; the gap to gonet is what the stack adds.
  *
  * Run it as root inside a namespace made for it:
- * `ip netns exec NS deno run -A bench/servers/reflector.ts [--busy-poll USEC] [--nap USEC]`. It prints one
+ * `ip netns exec NS deno run -A bench/servers/reflector.ts [--busy-poll USEC] [--nap USEC] [--spin-ahead USEC]`. It prints one
  * `{"ready":true}` line and serves until its stdin closes.
  * @module
  */
@@ -14,7 +14,11 @@
 import { parseArgs } from "node:util";
 import { setIpv4Address, setLinkUp } from "../../ffi/netif.ts";
 import { openTap } from "../../ffi/tap.ts";
-import { DEFAULT_INLINE_WAIT_MS, DEFAULT_NAP_MICROS } from "../../cli/stack_flags.ts";
+import {
+  DEFAULT_INLINE_WAIT_MS,
+  DEFAULT_NAP_MICROS,
+  DEFAULT_SPIN_AHEAD_MICROS,
+} from "../../cli/stack_flags.ts";
 import { parseIpv4Cidr } from "../../stack/wire/addr.ts";
 import { updateChecksum } from "../../stack/wire/checksum.ts";
 import { emit } from "../lines.ts";
@@ -76,6 +80,7 @@ if (import.meta.main) {
       // Waits like `gonet up` by default, so the floor and gonet differ only by the stack.
       "inline-wait": { type: "string", default: String(DEFAULT_INLINE_WAIT_MS) },
       nap: { type: "string", default: String(DEFAULT_NAP_MICROS) },
+      "spin-ahead": { type: "string", default: String(DEFAULT_SPIN_AHEAD_MICROS) },
     },
   });
   pinMainThread(values["main-cpus"]);
@@ -85,6 +90,7 @@ if (import.meta.main) {
     busyPollMicros: Number(values["busy-poll"]),
     inlineWaitMs: Number(values["inline-wait"]),
     napMicros: Number(values.nap),
+    spinAheadMicros: Number(values["spin-ahead"]),
   });
   setIpv4Address(tap.name, parseIpv4Cidr(values["host-ip"])!);
   setLinkUp(tap.name, true);

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { SPIN_AHEAD_MIN_LEAD_MS, SpinAhead } from "./spin_ahead.ts";
+
+/** A predictor with a 2 ms lead at most, following periods up to 10 s, fed bursts at `times`. */
+function fedWith(times: number[]): SpinAhead {
+  const spin = new SpinAhead(2, 10_000);
+  for (const at of times) spin.burstStarted(at);
+  return spin;
+}
+
+Deno.test("spin-ahead: two agreeing gaps open a window one period on, a lead either side", () => {
+  // ping's 0.2 s interval as seen here (204 ms with its own processing): the lead is 1%, capped
+  // at 2 ms.
+  const spin = fedWith([1000, 1204, 1408]);
+  assert.equal(spin.stats.windows, 1);
+  assert.equal(spin.nextWindowAt(1408), 1612 - 2);
+  assert.equal(spin.spinUntil(1609.9), -Infinity);
+  assert.equal(spin.spinUntil(1610), 1614);
+  assert.equal(spin.spinUntil(1613.9), 1614);
+});
+
+Deno.test("spin-ahead: one gap, or gaps that disagree, open no window", () => {
+  for (const times of [[1000, 1204], [1000, 1204, 1420], [0, 50, 80, 200, 230]]) {
+    const spin = fedWith(times);
+    assert.equal(spin.stats.windows, 0, `${times}`);
+    assert.equal(spin.nextWindowAt(times.at(-1)!), Infinity);
+    assert.equal(spin.spinUntil(times.at(-1)! + 1), -Infinity);
+  }
+});
+
+Deno.test("spin-ahead: the lead is 1% of the period, from 0.25 ms up to the maximum", () => {
+  // 50 ms: 0.5 ms.
+  assert.equal(fedWith([0, 50, 100]).nextWindowAt(100), 149.5);
+  // 10 ms: 0.1 ms would be shorter than the sender's jitter, so 0.25.
+  assert.equal(fedWith([0, 10, 20]).nextWindowAt(20), 30 - SPIN_AHEAD_MIN_LEAD_MS);
+  // 1 s: 10 ms would spin too long, so the maximum, 2 ms.
+  assert.equal(fedWith([0, 1000, 2000]).nextWindowAt(2000), 2998);
+  // The gaps may differ by up to the lead.
+  assert.equal(fedWith([0, 1000, 2001.9]).stats.windows, 1);
+  assert.equal(fedWith([0, 1000, 2002.1]).stats.windows, 0);
+});
+
+Deno.test("spin-ahead: periods under 2 ms or over the longest followed are left alone", () => {
+  assert.equal(fedWith([0, 1.5, 3]).stats.windows, 0);
+  const spin = new SpinAhead(2, 500);
+  for (const at of [0, 600, 1200]) spin.burstStarted(at);
+  assert.equal(spin.stats.windows, 0);
+});
+
+Deno.test("spin-ahead: bursts on the beat are hits and set the next window from where they came", () => {
+  const spin = fedWith([0, 200, 400]);
+  // Due at 600, came 0.4 ms late: the next is due a period after it, and the period moves a
+  // quarter of the error, to 200.1.
+  spin.burstStarted(600.4);
+  assert.equal(spin.stats.hits, 1);
+  assert.equal(spin.nextWindowAt(600.4), 600.4 + 200.1 - 2);
+  spin.burstStarted(800.5);
+  assert.equal(spin.stats.hits, 2);
+});
+
+Deno.test("spin-ahead: a frame off the beat leaves the beat alone", () => {
+  const spin = fedWith([0, 200, 400]);
+  // An unrelated frame (an IPv6 router solicitation from the kernel) halfway through the period.
+  spin.burstStarted(500);
+  assert.equal(spin.nextWindowAt(500), 598);
+  spin.burstStarted(600);
+  assert.equal(spin.stats.hits, 1);
+  assert.equal(spin.nextWindowAt(600), 798);
+});
+
+Deno.test("spin-ahead: a window without a burst moves on a period; three in a row give it up", () => {
+  const spin = fedWith([0, 200, 400]);
+  // Nothing came at 600: the next window is the one due at 800.
+  assert.equal(spin.spinUntil(602), -Infinity);
+  assert.equal(spin.nextWindowAt(602), 798);
+  // Nothing at 800 either; the beat still holds at 1000, and a burst there is a hit.
+  assert.equal(spin.spinUntil(999), 1002);
+  spin.burstStarted(1000);
+  assert.equal(spin.stats.hits, 1);
+  // Now three empty windows (1200, 1400, 1600): the sender stopped, so no more spinning.
+  assert.equal(spin.nextWindowAt(1403), 1598);
+  assert.equal(spin.nextWindowAt(1602), Infinity);
+  assert.equal(spin.spinUntil(1799), -Infinity);
+  // Two agreeing gaps find a period again.
+  spin.burstStarted(5000);
+  spin.burstStarted(5100);
+  spin.burstStarted(5200);
+  assert.equal(spin.nextWindowAt(5200), 5299);
+});
+
+Deno.test("spin-ahead: a lead under 0.25 ms is rejected", () => {
+  assert.throws(() => new SpinAhead(0.2, 1000), RangeError);
+  assert.throws(() => new SpinAhead(Number.NaN, 1000), RangeError);
+});
