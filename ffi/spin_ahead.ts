@@ -16,8 +16,10 @@
  *   The lead is 1% of the period, at least {@link SPIN_AHEAD_MIN_LEAD_MS} and at most the
  *   configured maximum.
  * - A burst inside its window sets the next one a period later (the period moves a quarter of the
- *   way towards what was seen, following the sender's drifting timer). A burst outside it (an
- *   unrelated frame: the kernel's IPv6 solicitations, an ARP refresh) leaves the beat alone.
+ *   way towards what was seen, following the sender's drifting timer). A burst outside it that
+ *   came a period after the burst before means the sender moved its beat: the next window is a
+ *   period after it. Any other burst (an unrelated frame: the kernel's IPv6 solicitations, an
+ *   ARP refresh) leaves the beat alone.
  * - A window that closes without a burst moves on one period; after three such in a row the
  *   period is given up until two gaps agree again. Traffic without a steady period opens no
  *   window, so the spinning cannot run away.
@@ -90,9 +92,17 @@ export class SpinAhead {
       this.#open(at + this.#periodMs);
       return;
     }
-    // Off the beat (an unrelated frame, or a late one): a followed period keeps its beat.
-    if (this.#periodMs !== undefined) return;
     const gap = at - this.#previous;
+    if (this.#periodMs !== undefined) {
+      // Off the beat but a period after the burst before: the sender moved its beat (ping does
+      // when its timer fired early or late), so follow it from here.
+      if (Math.abs(gap - this.#periodMs) <= this.#leadMs(this.#periodMs)) {
+        this.#missedBeats = 0;
+        this.#open(at + this.#periodMs);
+      }
+      // Otherwise an unrelated frame (or a stray late one): the beat stays.
+      return;
+    }
     if (
       gap >= SPIN_AHEAD_MIN_PERIOD_MS && gap <= this.#maxPeriodMs &&
       Math.abs(gap - earlierGap) <= this.#leadMs(gap)

@@ -68,6 +68,21 @@ Deno.test("spin-ahead: a frame off the beat leaves the beat alone", () => {
   assert.equal(spin.nextWindowAt(600), 798);
 });
 
+Deno.test("spin-ahead: a sender that moves its beat is followed from its second burst on it", () => {
+  const spin = fedWith([0, 200, 400, 600]);
+  assert.equal(spin.stats.hits, 1);
+  // ping's timer fired 3.6 ms early, and it keeps the new beat: 796.4 is outside the window
+  // (798-802), and 200 ms after the burst before only by chance, 3.6 ms out.
+  spin.burstStarted(796.4);
+  assert.equal(spin.nextWindowAt(796.4), 798);
+  // 996.4 misses its window too, but comes a period after 796.4: the beat moved.
+  spin.burstStarted(996.4);
+  assert.equal(spin.stats.hits, 1);
+  assert.equal(spin.nextWindowAt(996.4), 1194.4);
+  spin.burstStarted(1196.4);
+  assert.equal(spin.stats.hits, 2);
+});
+
 Deno.test("spin-ahead: a window without a burst moves on a period; three in a row give it up", () => {
   const spin = fedWith([0, 200, 400]);
   // Nothing came at 600: the next window is the one due at 800.

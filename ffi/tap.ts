@@ -543,9 +543,11 @@ class Tap implements TapDevice {
           if (this.#closed) return;
           // Deferred work first: the slice below holds the thread for up to its length.
           this.#beginTurn();
-          let frames = this.#drain();
+          // Spinning ahead of a burst after quiet, its first frame goes up alone (see below).
+          const limit = this.#wakeupLimit(lastFrameAt);
+          let frames = this.#drain(limit);
           const sliceEnd = Math.min(performance.now() + BUSY_POLL_SLICE_MS, busyUntil);
-          while (frames.length === 0 && performance.now() < sliceEnd) frames = this.#drain();
+          while (frames.length === 0 && performance.now() < sliceEnd) frames = this.#drain(limit);
           if (frames.length > 0) {
             this.#stats.rxBusyPolls++;
             lastFrameAt = this.#frameFound(lastFrameAt);
