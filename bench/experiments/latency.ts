@@ -45,6 +45,11 @@ export interface LatencyRow {
   counters?: Record<string, number>;
   /** Kernel drop counters of the load namespace's link. */
   linkDrops?: LinkDrops;
+  /**
+   * Spin-ahead windows the TAP opened during the point, and bursts of requests that came in one
+   * (`ffi/spin_ahead.ts`), gonet only.
+   */
+  spinAhead?: { windows: number; hits: number };
 }
 
 /** The latency-only sides (busy polling, the floors) are measured up to this many pingers. */
@@ -175,11 +180,19 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
           ...r,
           counters: delta ? pickInteresting(delta) : undefined,
           linkDrops: linkDropsDelta(dropsBefore, await linkDrops(side)),
+          spinAhead: delta && {
+            windows: delta["link.rxSpinAheadWindows"] ?? 0,
+            hits: delta["link.rxSpinAheadHits"] ?? 0,
+          },
         } as unknown as LatencyRow;
         rows.push(row);
         ctx.log(
           `exp1 ${side.stack} C=${concurrency} ${payload} B: mean ${row.meanMs?.toFixed(3)} ms ` +
-            `p99 ${row.p99Ms?.toFixed(3)} ms loss ${(row.loss * 100).toFixed(1)}%`,
+            `p50 ${row.p50Ms?.toFixed(3)} ms p99 ${row.p99Ms?.toFixed(3)} ms loss ` +
+            `${(row.loss * 100).toFixed(1)}%` +
+            (row.spinAhead?.windows
+              ? `; spin-ahead: ${row.spinAhead.hits} bursts in ${row.spinAhead.windows} windows`
+              : ""),
         );
         if (row.loss > 0) {
           ctx.note(
