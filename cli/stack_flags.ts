@@ -171,8 +171,8 @@ export const DEFAULT_NAP_MICROS = 100;
 
 /**
  * Default longest lead of spinning ahead, us (see `TapOptions.spinAheadMicros` in `ffi/tap.ts`):
- * the lead is 1% of the period, so 2 ms covers `ping`'s 0.2 s and a 1 s period's timer jitter
- * alike, for at most 2% of a core.
+ * the lead is 1% of the period and the lag four leads, so 2 ms covers `ping`'s 0.2 s and a 1 s
+ * period's timer jitter alike, for about 1% of a core.
  */
 export const DEFAULT_SPIN_AHEAD_MICROS = 2000;
 

@@ -6,17 +6,18 @@
  *
  * Why: the first frame after a quiet spell finds the receiving CPU halted. Waking it costs tens of
  * microseconds on bare metal and more on a VM, where a halted vCPU may have been descheduled by
- * the host (measured here while the host was busy: a lone ping's round trip 0.19-0.22 ms when
- * the receiver napped, 0.09-0.10 when it spun). Spinning all the time costs a core; spinning only
- * around predicted arrivals costs about twice the lead per period, at most 2% of a core.
+ * the host. Spinning all the time costs a core; spinning only from a lead before each predicted
+ * arrival costs about the lead per period, 1% of a core, plus the lateness of late bursts.
  *
  * The rule, on the times at which bursts began (a frame after at least a millisecond of quiet):
  * - When two gaps in a row agree within the lead, that gap is the period: the next burst is due
- *   one period after the last, and the receiver spins from a lead before that until a lead after.
- *   The lead is 1% of the period, at least {@link SPIN_AHEAD_MIN_LEAD_MS} and at most the
- *   configured maximum.
+ *   one period after the last, and the receiver spins from a lead before that until four leads
+ *   after (a sender's timer fires late far more often than early: on a busy VM host, by
+ *   milliseconds). The lead is 1% of the period, at least {@link SPIN_AHEAD_MIN_LEAD_MS} and at
+ *   most the configured maximum.
  * - A burst inside its window sets the next one a period later (the period moves a quarter of the
- *   way towards what was seen, following the sender's drifting timer). A burst outside it that
+ *   way towards what was seen, by at most a quarter of the lead, following the sender's drifting
+ *   timer). A burst outside it that
  *   came a period after the burst before means the sender moved its beat: the next window is a
  *   period after it. Any other burst (an unrelated frame: the kernel's IPv6 solicitations, an
  *   ARP refresh) leaves the beat alone.
@@ -31,16 +32,21 @@
 
 /** Shortest lead, ms: the jitter of the sender's timer and of our own wake-ups. */
 export const SPIN_AHEAD_MIN_LEAD_MS = 0.25;
-/** Shortest period worth predicting, ms: below it the busy poll after each frame covers it. */
+/**
+ * Shortest period worth predicting, ms: below it the receiver naps in 0.1 ms pieces between
+ * frames, and a vCPU that halts that briefly is woken fast (`inline_wait.ts`, rule 4).
+ */
 export const SPIN_AHEAD_MIN_PERIOD_MS = 2;
 /** Windows in a row without a burst after which the period is given up (the sender stopped). */
 const MISSED_BEATS_BEFORE_GIVING_UP = 3;
-/** Fraction of the period spent spinning before (and at most after) the expected arrival. */
+/** Fraction of the period spent spinning before the expected arrival. */
 const LEAD_PER_PERIOD = 0.01;
+/** How much longer than the lead a window stays open after the expected arrival. */
+const LAG_PER_LEAD = 4;
 
 /** Counters of a {@link SpinAhead}. */
 export interface SpinAheadStats {
-  /** Windows opened (a steady period was seen). */
+  /** Windows opened, one per burst expected on a steady period. */
   windows: number;
   /** Bursts that began inside their window. */
   hits: number;
@@ -64,7 +70,7 @@ export class SpinAhead {
   #until = -Infinity;
 
   /**
-   * `maxLeadMs`: the longest lead (and lag) of a window; `maxPeriodMs`: the longest period
+   * `maxLeadMs`: the longest lead of a window (its lag is four times the lead); `maxPeriodMs`: the longest period
    * followed (the receiver must still be awake then, i.e. waiting inline).
    */
   constructor(maxLeadMs: number, maxPeriodMs: number) {
@@ -87,8 +93,11 @@ export class SpinAhead {
       // On the beat: follow it from here, as the sender's timer drifts.
       this.stats.hits++;
       this.#missedBeats = 0;
-      // The period follows the sender's timer as it drifts, a quarter of each error at a time.
-      this.#periodMs += (at - (this.#from + this.#until) / 2) / 4;
+      // The period follows the sender's timer as it drifts, a quarter of each error at a time;
+      // a burst that came late (the sender's timer was) moves it no more than an early one can.
+      const lead = this.#leadMs(this.#periodMs);
+      const error = at - (this.#from + lead);
+      this.#periodMs += Math.min(lead, Math.max(-lead, error)) / 4;
       this.#open(at + this.#periodMs);
       return;
     }
@@ -132,7 +141,7 @@ export class SpinAhead {
   #open(dueAt: number): void {
     const lead = this.#leadMs(this.#periodMs!);
     this.#from = dueAt - lead;
-    this.#until = dueAt + lead;
+    this.#until = dueAt + LAG_PER_LEAD * lead;
     this.stats.windows++;
   }
 

@@ -8,15 +8,16 @@ function fedWith(times: number[]): SpinAhead {
   return spin;
 }
 
-Deno.test("spin-ahead: two agreeing gaps open a window one period on, a lead either side", () => {
+Deno.test("spin-ahead: two agreeing gaps open a window one period on, from a lead before to four after", () => {
   // ping's 0.2 s interval as seen here (204 ms with its own processing): the lead is 1%, capped
   // at 2 ms.
   const spin = fedWith([1000, 1204, 1408]);
   assert.equal(spin.stats.windows, 1);
   assert.equal(spin.nextWindowAt(1408), 1612 - 2);
   assert.equal(spin.spinUntil(1609.9), -Infinity);
-  assert.equal(spin.spinUntil(1610), 1614);
-  assert.equal(spin.spinUntil(1613.9), 1614);
+  assert.equal(spin.spinUntil(1610), 1620);
+  assert.equal(spin.spinUntil(1619.9), 1620);
+  assert.equal(spin.spinUntil(1620), -Infinity);
 });
 
 Deno.test("spin-ahead: one gap, or gaps that disagree, open no window", () => {
@@ -58,6 +59,18 @@ Deno.test("spin-ahead: bursts on the beat are hits and set the next window from 
   assert.equal(spin.stats.hits, 2);
 });
 
+Deno.test("spin-ahead: a burst up to four leads late is a hit, and moves the period by a quarter lead at most", () => {
+  const spin = fedWith([0, 200, 400]);
+  // Due at 600, came 6 ms late (the sender's timer fired late): caught spinning, and the next is
+  // due a period after it, the period longer by a quarter of the 2 ms lead, not of 6 ms.
+  spin.burstStarted(606);
+  assert.equal(spin.stats.hits, 1);
+  assert.equal(spin.nextWindowAt(606), 606 + 200.5 - 2);
+  // 8.1 ms late is past the window.
+  spin.burstStarted(606 + 200.5 + 8.1);
+  assert.equal(spin.stats.hits, 1);
+});
+
 Deno.test("spin-ahead: a frame off the beat leaves the beat alone", () => {
   const spin = fedWith([0, 200, 400]);
   // An unrelated frame (an IPv6 router solicitation from the kernel) halfway through the period.
@@ -85,16 +98,16 @@ Deno.test("spin-ahead: a sender that moves its beat is followed from its second 
 
 Deno.test("spin-ahead: a window without a burst moves on a period; three in a row give it up", () => {
   const spin = fedWith([0, 200, 400]);
-  // Nothing came at 600: the next window is the one due at 800.
-  assert.equal(spin.spinUntil(602), -Infinity);
-  assert.equal(spin.nextWindowAt(602), 798);
+  // Nothing came at 600 (by 608): the next window is the one due at 800.
+  assert.equal(spin.spinUntil(609), -Infinity);
+  assert.equal(spin.nextWindowAt(609), 798);
   // Nothing at 800 either; the beat still holds at 1000, and a burst there is a hit.
-  assert.equal(spin.spinUntil(999), 1002);
+  assert.equal(spin.spinUntil(999), 1008);
   spin.burstStarted(1000);
   assert.equal(spin.stats.hits, 1);
   // Now three empty windows (1200, 1400, 1600): the sender stopped, so no more spinning.
-  assert.equal(spin.nextWindowAt(1403), 1598);
-  assert.equal(spin.nextWindowAt(1602), Infinity);
+  assert.equal(spin.nextWindowAt(1409), 1598);
+  assert.equal(spin.nextWindowAt(1609), Infinity);
   assert.equal(spin.spinUntil(1799), -Infinity);
   // Two agreeing gaps find a period again.
   spin.burstStarted(5000);

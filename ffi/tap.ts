@@ -219,9 +219,10 @@ export interface TapOptions {
   /**
    * Spinning ahead, in microseconds: when bursts of frames arrive at a steady period (a `ping`),
    * busy-poll for a window around the next expected arrival instead of sleeping through it; this
-   * is the window's longest lead (and lag). Needs inline waiting, and predicts periods up to the
-   * inline-wait window (see `spin_ahead.ts`). A lone ping's round trip about half as long on a
-   * busy VM, for at most 2% of a core while the traffic keeps its period. Default 0 (off).
+   * is the window's longest lead (its lag is four times as long). Needs inline waiting, and
+   * predicts periods up to the inline-wait window (see `spin_ahead.ts`). A lone ping's round trip
+   * up to half as long on a VM, for about 1% of a core while the traffic keeps its period.
+   * Default 0 (off).
    */
   spinAheadMicros?: number;
   /**
