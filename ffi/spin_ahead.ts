@@ -10,17 +10,17 @@
  * arrival costs about the lead per period, 1% of a core, plus the lateness of late bursts.
  *
  * The rule, on the times at which bursts began (a frame after at least a millisecond of quiet):
- * - When two gaps in a row agree within the lead, that gap is the period: the next burst is due
- *   one period after the last, and the receiver spins from a lead before that until four leads
- *   after (a sender's timer fires late far more often than early: on a busy VM host, by
- *   milliseconds). The lead is 1% of the period, at least {@link SPIN_AHEAD_MIN_LEAD_MS} and at
- *   most the configured maximum.
- * - A burst inside its window sets the next one a period later (the period moves a quarter of the
+ * - When two gaps in a row agree within the lead, that gap is the period, also when another one
+ *   was being followed (a sender's timer may run differently while its machine is busy). The next
+ *   burst is due one period after the last, and the receiver spins from a lead before that until
+ *   four leads after: a sender's timer fires late far more often than early (on a busy VM host,
+ *   by milliseconds). The lead is 1% of the period, at least {@link SPIN_AHEAD_MIN_LEAD_MS} and
+ *   at most the configured maximum.
+ * - A burst inside its window sets the next one a period later; the period moves a quarter of the
  *   way towards what was seen, by at most a quarter of the lead, following the sender's drifting
- *   timer). A burst outside it that
- *   came a period after the burst before means the sender moved its beat: the next window is a
- *   period after it. Any other burst (an unrelated frame: the kernel's IPv6 solicitations, an
- *   ARP refresh) leaves the beat alone.
+ *   timer. A burst outside it that came a period after the burst before means the sender moved
+ *   its beat: the next window is a period after it. Any other burst (an unrelated frame: the
+ *   kernel's IPv6 solicitations, an ARP refresh) leaves the beat alone.
  * - A window that closes without a burst moves on one period; after three such in a row the
  *   period is given up until two gaps agree again. Traffic without a steady period opens no
  *   window, so the spinning cannot run away.
@@ -102,24 +102,24 @@ export class SpinAhead {
       return;
     }
     const gap = at - this.#previous;
-    if (this.#periodMs !== undefined) {
+    if (
+      this.#periodMs !== undefined && Math.abs(gap - this.#periodMs) <= this.#leadMs(this.#periodMs)
+    ) {
       // Off the beat but a period after the burst before: the sender moved its beat (ping does
       // when its timer fired early or late), so follow it from here.
-      if (Math.abs(gap - this.#periodMs) <= this.#leadMs(this.#periodMs)) {
-        this.#missedBeats = 0;
-        this.#open(at + this.#periodMs);
-      }
-      // Otherwise an unrelated frame (or a stray late one): the beat stays.
-      return;
-    }
-    if (
+      this.#missedBeats = 0;
+      this.#open(at + this.#periodMs);
+    } else if (
       gap >= SPIN_AHEAD_MIN_PERIOD_MS && gap <= this.#maxPeriodMs &&
       Math.abs(gap - earlierGap) <= this.#leadMs(gap)
     ) {
+      // Two gaps in a row agree: a new period, or a followed one that changed (a sender whose
+      // timer runs differently while its machine is busy).
       this.#periodMs = gap;
       this.#missedBeats = 0;
       this.#open(at + gap);
     }
+    // Otherwise an unrelated frame, or a stray late one: a followed beat stays.
   }
 
   /** The end of the window `now` is in (spin until then), or -Infinity outside any window. */

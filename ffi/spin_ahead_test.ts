@@ -96,6 +96,19 @@ Deno.test("spin-ahead: a sender that moves its beat is followed from its second 
   assert.equal(spin.stats.hits, 2);
 });
 
+Deno.test("spin-ahead: a followed period that changes is taken up from two gaps that agree", () => {
+  const spin = fedWith([0, 200, 400]);
+  // The sender now sends every 196 ms (its timer runs differently while its machine is busy):
+  // 596 is 4 ms early for its window, and neither on the old beat nor a period after 400.
+  spin.burstStarted(596);
+  assert.equal(spin.stats.hits, 0);
+  // 792 is 196 after 596, which was 196 after 400: the new period, with a lead of 1.96 ms.
+  spin.burstStarted(792);
+  assert.ok(Math.abs(spin.nextWindowAt(792) - (988 - 1.96)) < 1e-9);
+  spin.burstStarted(988);
+  assert.equal(spin.stats.hits, 1);
+});
+
 Deno.test("spin-ahead: a window without a burst moves on a period; three in a row give it up", () => {
   const spin = fedWith([0, 200, 400]);
   // Nothing came at 600 (by 608): the next window is the one due at 800.
