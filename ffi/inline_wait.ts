@@ -155,10 +155,13 @@ export class InlineWaiter {
     let ready: number;
     if (sliceMs > this.#napMs && this.#napMs > 0 && now - lastActivityAt < NAP_WINDOW_MS) {
       const wakeAt = now + sliceMs;
+      let napMs = this.#napMs;
       do {
         this.stats.naps++;
-        ready = poll(fds, count, this.#napMs * 1000);
-      } while (ready === 0 && performance.now() < wakeAt);
+        ready = poll(fds, count, napMs * 1000);
+        // The last nap ends with the wait: by `wakeBy`, when the caller means to spin then.
+        napMs = Math.min(this.#napMs, wakeAt - performance.now());
+      } while (ready === 0 && napMs > 0);
     } else {
       ready = poll(fds, count, sliceMs * 1000);
     }

@@ -7,7 +7,8 @@
  * Why: the first frame after a quiet spell finds the receiving CPU halted. Waking it costs tens of
  * microseconds on bare metal and more on a VM, where a halted vCPU may have been descheduled by
  * the host. Spinning all the time costs a core; spinning only from a lead before each predicted
- * arrival costs about the lead per period, 1% of a core, plus the lateness of late bursts.
+ * arrival costs about the lead per period, plus the lateness of late bursts: 1% of a core for
+ * periods of 25 ms and more, and up to 12.5% at 2 ms, where the 0.25 ms shortest lead applies.
  *
  * The rule, on the times at which bursts began (a frame after at least a millisecond of quiet):
  * - When two gaps in a row agree within the lead, that gap is the period, also when another one
@@ -98,6 +99,11 @@ export class SpinAhead {
       const lead = this.#leadMs(this.#periodMs);
       const error = at - (this.#from + lead);
       this.#periodMs += Math.min(lead, Math.max(-lead, error)) / 4;
+      if (this.#periodMs < SPIN_AHEAD_MIN_PERIOD_MS || this.#periodMs > this.#maxPeriodMs) {
+        // Followed out of the range worth predicting: start again from two agreeing gaps.
+        this.#giveUp();
+        return;
+      }
       this.#open(at + this.#periodMs);
       return;
     }
@@ -108,7 +114,7 @@ export class SpinAhead {
       // Off the beat but a period after the burst before: the sender moved its beat (ping does
       // when its timer fired early or late), so follow it from here.
       this.#missedBeats = 0;
-      this.#open(at + this.#periodMs);
+      this.#replaceWindow(at, at + this.#periodMs);
     } else if (
       gap >= SPIN_AHEAD_MIN_PERIOD_MS && gap <= this.#maxPeriodMs &&
       Math.abs(gap - earlierGap) <= this.#leadMs(gap)
@@ -117,7 +123,7 @@ export class SpinAhead {
       // timer runs differently while its machine is busy).
       this.#periodMs = gap;
       this.#missedBeats = 0;
-      this.#open(at + gap);
+      this.#replaceWindow(at, at + gap);
     }
     // Otherwise an unrelated frame, or a stray late one: a followed beat stays.
   }
@@ -138,6 +144,19 @@ export class SpinAhead {
     return Math.min(this.#maxLeadMs, Math.max(SPIN_AHEAD_MIN_LEAD_MS, periodMs * LEAD_PER_PERIOD));
   }
 
+  /** Opens the window due at `dueAt` in place of the current one, which is left uncounted. */
+  #replaceWindow(now: number, dueAt: number): void {
+    // A window still to come was counted when it opened, and will now neither hit nor miss.
+    if (now < this.#until) this.stats.windows--;
+    this.#open(dueAt);
+  }
+
+  #giveUp(): void {
+    this.#periodMs = undefined;
+    this.#from = Infinity;
+    this.#until = -Infinity;
+  }
+
   #open(dueAt: number): void {
     const lead = this.#leadMs(this.#periodMs!);
     this.#from = dueAt - lead;
@@ -149,9 +168,7 @@ export class SpinAhead {
   #skipMissedBeats(now: number): void {
     while (this.#periodMs !== undefined && now >= this.#until) {
       if (++this.#missedBeats >= MISSED_BEATS_BEFORE_GIVING_UP) {
-        this.#periodMs = undefined;
-        this.#from = Infinity;
-        this.#until = -Infinity;
+        this.#giveUp();
         return;
       }
       this.#open(this.#from + this.#leadMs(this.#periodMs) + this.#periodMs);

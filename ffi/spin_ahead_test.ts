@@ -129,6 +129,33 @@ Deno.test("spin-ahead: a window without a burst moves on a period; three in a ro
   assert.equal(spin.nextWindowAt(5200), 5299);
 });
 
+Deno.test("spin-ahead: a period followed out of the range worth predicting is given up", () => {
+  // Bursts every 2 ms, then ever closer together: each is a hit, and the period follows them
+  // down, until it would be under 2 ms.
+  const spin = new SpinAhead(0.25, 10);
+  let at = 0;
+  for (const gap of [2, 2, 2]) spin.burstStarted(at += gap);
+  assert.equal(spin.stats.windows, 1);
+  for (let gap = 1.98; gap > 1.5 && spin.nextWindowAt(at) !== Infinity; gap -= 0.02) {
+    spin.burstStarted(at += gap);
+  }
+  assert.equal(spin.nextWindowAt(at), Infinity);
+  assert.ok(spin.stats.hits >= 1);
+});
+
+Deno.test("spin-ahead: a window replaced before it came is not counted", () => {
+  const spin = fedWith([0, 10, 20]);
+  assert.equal(spin.stats.windows, 1);
+  // 29.4 is early for the window due at 30 (29.75-31), which is then missed; 39.4 is early for
+  // the next, due at 40, but a period after 29.4: the beat moved, and the window due at 40 gives
+  // way to one due at 49.4 without counting as a miss.
+  spin.burstStarted(29.4);
+  spin.burstStarted(39.4);
+  assert.equal(spin.stats.windows, 2);
+  assert.equal(spin.stats.hits, 0);
+  assert.equal(spin.nextWindowAt(39.4), 49.4 - 0.25);
+});
+
 Deno.test("spin-ahead: a lead under 0.25 ms is rejected", () => {
   assert.throws(() => new SpinAhead(0.2, 1000), RangeError);
   assert.throws(() => new SpinAhead(Number.NaN, 1000), RangeError);

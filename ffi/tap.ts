@@ -256,7 +256,7 @@ export interface TapStats extends LinkStats {
   rxInlineLoopWakeups: number;
   /** Spin-ahead windows opened (see {@link TapOptions.spinAheadMicros}). */
   rxSpinAheadWindows: number;
-  /** Bursts found while spinning ahead of them. */
+  /** Bursts that came inside a spin-ahead window (most are found spinning, a few end a wait). */
   rxSpinAheadHits: number;
   /**
    * Frames handed to the transmit thread (see {@link TapOptions.txThread}), failed ones included;
