@@ -139,16 +139,11 @@ export class InlineWaiter {
     if (now - turnStartedAt > BUSY_TURN_MS) this.#lastBusyTurnAt = now;
     const blocking = this.#quietChecks >= QUIET_CHECKS_BEFORE_BLOCKING;
     const quietMs = now - Math.max(lastActivityAt, this.#lastBusyTurnAt);
-    const sliceMs = blocking
-      ? Math.max(
-        0,
-        Math.min(
-          INLINE_WAIT_MAX_SLICE_MS,
-          Math.max(INLINE_WAIT_MIN_SLICE_MS, quietMs / 4),
-          wakeBy - now,
-        ),
-      )
-      : 0;
+    const quarterMs = Math.min(
+      INLINE_WAIT_MAX_SLICE_MS,
+      Math.max(INLINE_WAIT_MIN_SLICE_MS, quietMs / 4),
+    );
+    const sliceMs = blocking ? Math.max(0, Math.min(quarterMs, wakeBy - now)) : 0;
     if (blocking) this.stats.blockingWaits++;
     const fds = this.#fds ??= this.#newPollFds();
     const count = fds.length / POLLFD_BYTES;

@@ -66,13 +66,14 @@ export class SpinAhead {
   #periodMs: number | undefined;
   /** Beats in a row that came without a burst. */
   #missedBeats = 0;
-  /** The window being waited for. */
+  /** The window being waited for: when its burst is due, and when it opens and closes. */
+  #dueAt = Infinity;
   #from = Infinity;
   #until = -Infinity;
 
   /**
-   * `maxLeadMs`: the longest lead of a window (its lag is four times the lead); `maxPeriodMs`: the longest period
-   * followed (the receiver must still be awake then, i.e. waiting inline).
+   * `maxLeadMs`: the longest lead of a window (its lag is four times the lead); `maxPeriodMs`:
+   * the longest period followed (the receiver must still be awake then, i.e. waiting inline).
    */
   constructor(maxLeadMs: number, maxPeriodMs: number) {
     if (!(maxLeadMs >= SPIN_AHEAD_MIN_LEAD_MS)) {
@@ -91,14 +92,13 @@ export class SpinAhead {
     this.#last = at;
     this.#skipMissedBeats(at);
     if (this.#periodMs !== undefined && at >= this.#from && at <= this.#until) {
-      // On the beat: follow it from here, as the sender's timer drifts.
+      // On the beat: the next is due a period after it, and the period follows the sender's
+      // drifting timer a quarter of each error at a time; a burst that came late (the sender's
+      // timer was) moves it no more than an early one can.
       this.stats.hits++;
       this.#missedBeats = 0;
-      // The period follows the sender's timer as it drifts, a quarter of each error at a time;
-      // a burst that came late (the sender's timer was) moves it no more than an early one can.
       const lead = this.#leadMs(this.#periodMs);
-      const error = at - (this.#from + lead);
-      this.#periodMs += Math.min(lead, Math.max(-lead, error)) / 4;
+      this.#periodMs += Math.min(lead, Math.max(-lead, at - this.#dueAt)) / 4;
       if (this.#periodMs < SPIN_AHEAD_MIN_PERIOD_MS || this.#periodMs > this.#maxPeriodMs) {
         // Followed out of the range worth predicting: start again from two agreeing gaps.
         this.#giveUp();
@@ -153,12 +153,14 @@ export class SpinAhead {
 
   #giveUp(): void {
     this.#periodMs = undefined;
+    this.#dueAt = Infinity;
     this.#from = Infinity;
     this.#until = -Infinity;
   }
 
   #open(dueAt: number): void {
     const lead = this.#leadMs(this.#periodMs!);
+    this.#dueAt = dueAt;
     this.#from = dueAt - lead;
     this.#until = dueAt + LAG_PER_LEAD * lead;
     this.stats.windows++;
@@ -171,7 +173,7 @@ export class SpinAhead {
         this.#giveUp();
         return;
       }
-      this.#open(this.#from + this.#leadMs(this.#periodMs) + this.#periodMs);
+      this.#open(this.#dueAt + this.#periodMs);
     }
   }
 }
