@@ -42,6 +42,7 @@ export function bringUp(config: StackConfig, testOptions: BringUpTestOptions = {
     inlineWaitMs: config.inlineWaitMs,
     napMicros: config.napMicros,
     spinAheadMicros: config.spinAheadMicros,
+    rehearseMicros: config.rehearseMicros,
     txThread: config.txThread,
     poisonReusedArenas: testOptions.poisonReusedArenas,
   });

@@ -52,6 +52,8 @@ export interface StackConfig {
   napMicros: number;
   /** Longest lead of a spin-ahead window before a periodic burst, us (0: off). */
   spinAheadMicros: number;
+  /** Quiet time while spinning after which the last answered echo is rehearsed, us (0: off). */
+  rehearseMicros: number;
   /** Interval of the cache warmer's rehearsal echoes, ms (0: no warmer). */
   keepWarmMs: number;
   /** Caps and tunables from `--limit KEY=VALUE`. */
@@ -83,6 +85,7 @@ export interface StackFlagValues {
   inlineWait?: string;
   nap?: string;
   spinAhead?: string;
+  rehearse?: string;
   keepWarm?: string;
   limit?: string[];
   cpu?: string;
@@ -125,6 +128,11 @@ export function addStackFlags(command: Command): Command {
       "--spin-ahead <usec>",
       "when frames come at a steady period, poll from this long before the next is due (0: off)",
       String(DEFAULT_SPIN_AHEAD_MICROS),
+    )
+    .option(
+      "--rehearse <usec>",
+      "while polling, replay the last answered ping through the stack after this much quiet (0: off)",
+      String(DEFAULT_REHEARSE_MICROS),
     )
     .option(
       "--keep-warm <ms>",
@@ -175,6 +183,17 @@ export const DEFAULT_NAP_MICROS = 100;
  * period's timer jitter alike, for about 1% of a core.
  */
 export const DEFAULT_SPIN_AHEAD_MICROS = 2000;
+
+/**
+ * Default quiet time before a rehearsal, us (see `TapOptions.rehearseMicros` in `ffi/tap.ts`).
+ * Probes with a lone pinger here: rehearsing after 250 or 500 us of quiet gave about the same
+ * round trip (0.08-0.10 ms with spinning ahead, 0.11-0.12 without rehearsals); each rehearsal
+ * takes ~10 us of the spinning, so 250 us spends under 5% of it.
+ */
+export const DEFAULT_REHEARSE_MICROS = 250;
+
+/** Fewest microseconds of quiet before a rehearsal: each takes ~10 us of the spinning. */
+export const MIN_REHEARSE_MICROS = 100;
 
 /**
  * Default interval of the cache warmer's rehearsal echoes, ms (see `stack/cache_warmer.ts`). Here
@@ -259,6 +278,17 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
       } us`,
     );
   }
+  const rehearseMicros = parseIntegerFlag(
+    "--rehearse",
+    values.rehearse ?? String(DEFAULT_REHEARSE_MICROS),
+    0,
+    1_000_000,
+  );
+  if (rehearseMicros > 0 && rehearseMicros < MIN_REHEARSE_MICROS) {
+    throw new UsageError(
+      `invalid --rehearse ${rehearseMicros}: use 0 (off) or at least ${MIN_REHEARSE_MICROS} us`,
+    );
+  }
   const keepWarmMs = parseIntegerFlag(
     "--keep-warm",
     values.keepWarm ?? String(DEFAULT_KEEP_WARM_MS),
@@ -283,6 +313,7 @@ export function parseStackFlags(values: StackFlagValues): StackConfig {
     inlineWaitMs,
     napMicros,
     spinAheadMicros,
+    rehearseMicros,
     keepWarmMs,
     limits: limits.stack,
     tapQueueFrames: limits.tapQueueFrames,

@@ -52,6 +52,7 @@ const DEFAULTS = {
   inlineWaitMs: 10_000,
   napMicros: 100,
   spinAheadMicros: 2000,
+  rehearseMicros: 250,
   keepWarmMs: 5,
   limits: {},
   tapQueueFrames: 10_000,
@@ -109,6 +110,8 @@ Deno.test("stack flags: every flag given", () => {
     "30",
     "--spin-ahead",
     "500",
+    "--rehearse",
+    "0",
     "--keep-warm",
     "0",
     "--cpu",
@@ -130,6 +133,7 @@ Deno.test("stack flags: every flag given", () => {
     inlineWaitMs: 250,
     napMicros: 30,
     spinAheadMicros: 500,
+    rehearseMicros: 0,
     keepWarmMs: 0,
     limits: {},
     tapQueueFrames: 10_000,
@@ -167,6 +171,15 @@ Deno.test("stack flags: --spin-ahead takes whole microseconds from 250 up to a s
   assert.equal(parseStackFlags({ spinAhead: "0" }).spinAheadMicros, 0);
   assert.equal(parseStackFlags({ spinAhead: "250" }).spinAheadMicros, 250);
   assert.equal(parseStackFlags({ spinAhead: "1000000" }).spinAheadMicros, 1_000_000);
+});
+
+Deno.test("stack flags: --rehearse takes whole microseconds from 100 up to a second; 0 is off", () => {
+  for (const rehearse of ["-1", "1", "99", "0.5", "2e3", "abc", "", "1000001"]) {
+    assertUsageError(() => parseStackFlags({ rehearse }), "--rehearse");
+  }
+  assert.equal(parseStackFlags({ rehearse: "0" }).rehearseMicros, 0);
+  assert.equal(parseStackFlags({ rehearse: "100" }).rehearseMicros, 100);
+  assert.equal(parseStackFlags({ rehearse: "1000000" }).rehearseMicros, 1_000_000);
 });
 
 Deno.test("stack flags: --nap takes whole microseconds up to a second; 0 turns naps off", () => {

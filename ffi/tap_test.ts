@@ -532,10 +532,12 @@ Deno.test("going to sleep after its inline-wait window, the receiver gives free 
   }
 });
 
-Deno.test("openTap rejects a negative busyPollMicros, inlineWaitMs or napMicros", () => {
+Deno.test("openTap rejects a negative busyPollMicros, inlineWaitMs, napMicros or rehearseMicros", () => {
   assert.throws(() => openTap({ name: "gonet0", busyPollMicros: -1 }), RangeError);
   assert.throws(() => openTap({ name: "gonet0", inlineWaitMs: -1 }), RangeError);
   assert.throws(() => openTap({ name: "gonet0", napMicros: -1 }), RangeError);
+  assert.throws(() => openTap({ name: "gonet0", rehearseMicros: -1 }), RangeError);
+  assert.throws(() => openTap({ name: "gonet0", rehearseMicros: NaN }), RangeError);
 });
 
 Deno.test("openTap failures are typed ErrnoErrors", async () => {

@@ -168,6 +168,12 @@ export class Stack implements AsyncDisposable {
     // One end-of-turn queue: the link runs it before it spins or blocks, the scheduler otherwise.
     const turnEnd = new TurnEnd(options.turnScheduler);
     this.link.setTurnHook?.(() => runTurnEndFromLink(turnEnd));
+    // A rehearsed echo went through every layer as a real one does: no counter keeps it.
+    this.link.setRehearsalHook?.(() => {
+      this.ethernet.forgetRehearsedFrames();
+      this.ipv4.forgetRehearsedPackets();
+      this.icmp.forgetRehearsedEcho();
+    });
     this.tcp = new TcpLayer({
       ...options.tcp,
       ip: this.ipv4,

@@ -26,6 +26,7 @@ if (import.meta.main) {
       "inline-wait": { type: "string" },
       nap: { type: "string" },
       "spin-ahead": { type: "string" },
+      rehearse: { type: "string" },
       "keep-warm": { type: "string" },
       pcap: { type: "string" },
     },
@@ -43,6 +44,7 @@ if (import.meta.main) {
     inlineWait: values["inline-wait"],
     nap: values.nap,
     spinAhead: values["spin-ahead"],
+    rehearse: values.rehearse,
     keepWarm: values["keep-warm"],
     // `gonet up --cpu`: the same pinning of the JS thread the other servers do themselves.
     cpu: values["main-cpus"],

@@ -116,6 +116,15 @@ export class EthernetLayer {
     }
   }
 
+  /**
+   * Takes one frame in and one out of the counters: a link's rehearsal
+   * (`LinkDevice.setRehearsalHook`), which went up and back down like a real echo.
+   */
+  forgetRehearsedFrames(): void {
+    this.stats.rxFrames--;
+    this.stats.txFrames--;
+  }
+
   /** Largest TCP super-frame the link segments for us (0: none). */
   get maxSegmentedFrameBytes(): number {
     return this.#link.writeSegmented ? this.#link.maxSegmentedFrameBytes ?? 0 : 0;

@@ -301,6 +301,16 @@ export class IcmpLayer {
     }
   }
 
+  /**
+   * Takes one answered echo out of the counters and gives its rate-limit token back: a link's
+   * rehearsal (`LinkDevice.setRehearsalHook`), which was answered like a real request.
+   */
+  forgetRehearsedEcho(): void {
+    this.stats.echoRequestsIn--;
+    this.stats.echoRepliesOut--;
+    this.#echoLimiter.giveBack();
+  }
+
   #answerEcho(source: Ipv4Addr, destination: Ipv4Addr, request: Uint8Array): void {
     this.stats.echoRequestsIn++;
     // RFC 1122 §3.2.2.6 lets a host ignore echo requests to a broadcast address; Linux does too.

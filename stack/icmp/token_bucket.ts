@@ -28,4 +28,9 @@ export class TokenBucket {
     this.#tokens -= 1;
     return true;
   }
+
+  /** Returns a token spent on something that turned out not to count (up to the burst). */
+  giveBack(): void {
+    this.#tokens = Math.min(this.#burst, this.#tokens + 1);
+  }
 }

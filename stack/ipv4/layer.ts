@@ -245,6 +245,15 @@ export class Ipv4Layer implements IpOutput {
     return "sent";
   }
 
+  /**
+   * Takes one delivered and one sent packet out of the counters: a link's rehearsal
+   * (`LinkDevice.setRehearsalHook`), which went up and back down like a real echo.
+   */
+  forgetRehearsedPackets(): void {
+    this.stats.delivered--;
+    this.stats.sent--;
+  }
+
   /** Stops reassembly tasks and forgets parked packets. */
   close(): void {
     this.assemblers.close();

@@ -80,6 +80,14 @@ export interface LinkDevice {
    * it. Devices that never hold the thread need not implement it.
    */
   setTurnHook?(hook: () => void): void;
+  /**
+   * Lets the device rehearse (`stack/link/echo_rehearsal.ts`): a device that spins while it waits
+   * may hand up a copy of the last echo request the stack answered, to keep the path warm, and
+   * swallow the reply. It calls `hook` for each reply it swallowed, once the stack has counted the
+   * echo, so the stack can take it out of its counters. Without a hook a device never rehearses;
+   * wrappers (pcap, faults) do not pass it on, so what they see and do stays real.
+   */
+  setRehearsalHook?(hook: () => void): void;
   /** Stops receiving and releases the device. Idempotent. */
   close(): Promise<void>;
 }

@@ -51,6 +51,9 @@ export class LinkWrapper implements LinkDevice {
     return this.inner.writeSegmented?.(frame, request) ?? false;
   }
 
+  // No setRehearsalHook: a wrapped device does not rehearse, so a pcap or fault injector only
+  // ever sees real frames.
+
   /** Registers the end-of-turn hook with the wrapped device. */
   setTurnHook(hook: () => void): void {
     this.inner.setTurnHook?.(hook);

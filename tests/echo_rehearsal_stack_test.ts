@@ -1,0 +1,158 @@
+/**
+ * Rehearsals through a real stack, in process: a link that rehearses as the TAP does (a copy of
+ * the last answered echo request handed up, its reply swallowed; `stack/link/echo_rehearsal.ts`)
+ * and the stack's hook that takes each rehearsal out of its counters again. The TAP's own use of
+ * it, against the kernel's `ping`, is tested in `tap_rehearsal_test.ts`.
+ */
+
+import assert from "node:assert/strict";
+import { Channel } from "../stack/channel.ts";
+import { ManualClock } from "../stack/clock.ts";
+import {
+  EchoRehearsal,
+  MAX_REHEARSED_FRAME_BYTES,
+  REHEARSAL_TOKEN_BYTES,
+} from "../stack/link/echo_rehearsal.ts";
+import type { FrameBatch, LinkDevice, LinkStats } from "../stack/link/link.ts";
+import type { Stack, StackOptions, StackStats } from "../stack/stack.ts";
+import { createStackPair, settle, type StackPair } from "./helpers/memory_stacks.ts";
+
+/** A link end that rehearses on demand, as the TAP does while it spins. */
+class RehearsingLink implements LinkDevice {
+  readonly rehearsal = new EchoRehearsal(new Uint8Array(REHEARSAL_TOKEN_BYTES).fill(0xa5));
+  /** Replies swallowed. */
+  swallowed = 0;
+  readonly #inner: LinkDevice;
+  readonly #inbox = new Channel<FrameBatch>(64, "rehearsing.rx");
+  #hook: (() => void) | undefined;
+  #answered: (() => void) | undefined;
+
+  constructor(inner: LinkDevice) {
+    this.#inner = inner;
+    void this.#pump();
+  }
+
+  get name(): string {
+    return this.#inner.name;
+  }
+
+  get mtu(): number {
+    return this.#inner.mtu;
+  }
+
+  get stats(): LinkStats {
+    return this.#inner.stats;
+  }
+
+  async *receive(): AsyncGenerator<FrameBatch> {
+    for await (const batches of this.#inbox.batches()) yield* batches;
+  }
+
+  write(frame: Uint8Array): boolean {
+    if (this.rehearsal.noteSent(frame) !== "rehearsal-reply") return this.#inner.write(frame);
+    this.swallowed++;
+    this.#hook?.();
+    this.#answered?.();
+    return true;
+  }
+
+  setRehearsalHook(hook: () => void): void {
+    this.#hook = hook;
+  }
+
+  /** Hands up one rehearsal; resolves once its reply was swallowed. */
+  rehearse(): Promise<void> {
+    const buffer = new Uint8Array(MAX_REHEARSED_FRAME_BYTES);
+    const length = this.rehearsal.writeRehearsal(buffer);
+    assert.ok(length > 0, "nothing to rehearse yet");
+    const answered = new Promise<void>((resolve) => this.#answered = resolve);
+    assert.ok(this.#inbox.trySend([buffer.subarray(0, length)]));
+    return answered;
+  }
+
+  close(): Promise<void> {
+    this.#inbox.close();
+    return this.#inner.close();
+  }
+
+  async #pump(): Promise<void> {
+    for await (const batch of this.#inner.receive()) {
+      for (const frame of batch) this.rehearsal.noteReceived(frame);
+      this.#inbox.trySend(batch);
+    }
+    this.#inbox.close();
+  }
+}
+
+/** A pair on a frozen clock whose A side (10.0.0.1) rehearses, when `rehearsing` is set. */
+function pair(
+  rehearsing: boolean,
+  stack: Partial<StackOptions> = {},
+): { pair: StackPair; link: RehearsingLink | undefined } {
+  let link: RehearsingLink | undefined;
+  const created = createStackPair({
+    clock: new ManualClock(),
+    stack,
+    wrapLinkA: rehearsing ? (inner) => link = new RehearsingLink(inner) : undefined,
+  });
+  return { pair: created, link };
+}
+
+/** B pings A once; the result's kind. */
+async function ping(from: Stack, to: Stack, sequence: number): Promise<string> {
+  const result = await from.ping({
+    destination: to.address.address,
+    identifier: 7,
+    sequence,
+    timeoutMs: 1000,
+  });
+  return result.kind;
+}
+
+/** Every counter of `stats` but the link's (the rehearsing link keeps none of its own). */
+function layerCounters(stats: StackStats): Omit<StackStats, "link"> {
+  const { link: _link, ...layers } = stats;
+  return layers;
+}
+
+Deno.test("rehearsed echoes are answered through the stack and leave its counters as they were", async () => {
+  const rehearsed = pair(true);
+  const control = pair(false);
+  await using _rehearsed = rehearsed.pair;
+  await using _control = control.pair;
+  const link = rehearsed.link!;
+  for (const { pair: { a, b } } of [rehearsed, control]) {
+    assert.equal(await ping(b, a, 1), "reply");
+  }
+  for (let i = 0; i < 5; i++) await link.rehearse();
+  for (const { pair: { a, b } } of [rehearsed, control]) {
+    assert.equal(await ping(b, a, 2), "reply");
+    assert.equal(await ping(b, a, 3), "reply");
+  }
+  await link.rehearse();
+  assert.equal(link.swallowed, 6);
+  const seen = layerCounters(rehearsed.pair.a.stats());
+  assert.deepEqual(seen, layerCounters(control.pair.a.stats()));
+  assert.equal(seen.icmp.echoRequestsIn, 3);
+  assert.equal(seen.icmp.echoRepliesOut, 3);
+  // The pinger saw its three replies and nothing else.
+  assert.equal(rehearsed.pair.b.stats().icmp.echoRepliesIn, 3);
+  assert.equal(rehearsed.pair.b.stats().link.rxFrames, control.pair.b.stats().link.rxFrames);
+});
+
+Deno.test("a rehearsed echo gives its rate-limit token back", async () => {
+  // Two echo replies per second and a clock that stands still: two tokens in all.
+  const { pair: stacks, link } = pair(true, { icmp: { echoReplyRatePerSec: 2 } });
+  await using _stacks = stacks;
+  const { a, b } = stacks;
+  assert.equal(await ping(b, a, 1), "reply");
+  for (let i = 0; i < 3; i++) await link!.rehearse();
+  assert.equal(await ping(b, a, 2), "reply");
+  // The limit is real: a third request finds no token left and goes unanswered.
+  const third = ping(b, a, 3);
+  await settle(); // A has dealt with it
+  (a.clock as ManualClock).advance(1000);
+  assert.equal(await third, "timeout");
+  assert.equal(a.stats().icmp.drops["echo-rate-limited"], 1);
+  assert.equal(link!.swallowed, 3);
+});

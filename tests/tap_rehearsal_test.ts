@@ -1,0 +1,45 @@
+/**
+ * Rehearsals on a real TAP, against the kernel's `ping`, inside a namespace the test makes: while
+ * the receiver busy-polls between requests it rehearses the last answered one through the stack
+ * (`stack/link/echo_rehearsal.ts`), and none of it may show: the pinger gets exactly its replies,
+ * the kernel receives exactly the frames the TAP counts, and the stack counts exactly the real
+ * echoes. The rules themselves are tested in process (`echo_rehearsal_stack_test.ts`).
+ */
+
+import assert from "node:assert/strict";
+import type { TapStats } from "../ffi/tap.ts";
+import { createTestNamespace } from "./helpers/netns.ts";
+import { startStackIn } from "./helpers/stack_in_namespace.ts";
+
+const PINGS = 20;
+
+Deno.test("rehearsals between a kernel pinger's requests stay inside the stack", async () => {
+  await using ns = await createTestNamespace();
+  // Busy polling for a second after each frame: the receiver spins through every 50 ms gap.
+  const running = startStackIn(ns, { busyPoll: "1000000", rehearse: "250" });
+  try {
+    const ping = await ns.run(
+      ["ping", "-c", String(PINGS), "-i", "0.05", "-W", "1", "10.0.0.2"],
+      { timeoutMs: 20_000 },
+    );
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    assert.match(ping.stdout, new RegExp(`${PINGS} packets transmitted, ${PINGS} received,`));
+    assert.doesNotMatch(ping.stdout, /DUP!|wrong data/);
+
+    const stats = running.stack.stats();
+    const tap = stats.link as TapStats;
+    assert.ok(tap.rxRehearsals > 0, "no rehearsal between the requests");
+    assert.equal(tap.rxRehearsalsUnanswered, 0);
+    assert.equal(stats.icmp.echoRequestsIn, PINGS);
+    assert.equal(stats.icmp.echoRepliesOut, PINGS);
+    assert.equal(stats.ipv4.delivered, PINGS);
+    assert.equal(stats.ipv4.sent, PINGS);
+    // Every frame Ethernet counts went to the kernel, and the kernel got no other.
+    assert.equal(stats.ethernet.txFrames, tap.txFrames);
+    const kernel = await ns.run(["cat", "/sys/class/net/gonet0/statistics/rx_packets"]);
+    assert.equal(kernel.code, 0, kernel.stderr);
+    assert.equal(Number(kernel.stdout.trim()), tap.txFrames);
+  } finally {
+    await running.close();
+  }
+});
