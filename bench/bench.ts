@@ -135,8 +135,8 @@ interface GonetVariant {
 
 /**
  * The latency-only gonet servers: one that busy-polls its TAP (G3, what polling instead of
- * sleeping buys at low load), one without the cache warmer (G6, what the warmer buys) and one
- * without naps (G9, what napping buys).
+ * sleeping buys at low load), and one without each of the cache warmer (G6), naps (G9),
+ * spinning ahead (G11) and rehearsals (G12), to show what each buys.
  */
 const GONET_VARIANTS: readonly GonetVariant[] = [
   {
@@ -148,6 +148,7 @@ const GONET_VARIANTS: readonly GonetVariant[] = [
   { suffix: "g6", stack: "gonet no warmer", args: ["--keep-warm", "0"] },
   { suffix: "g9", stack: "gonet no naps", args: ["--nap", "0"] },
   { suffix: "g11", stack: "gonet no spin-ahead", args: ["--spin-ahead", "0"] },
+  { suffix: "g12", stack: "gonet no rehearsal", args: ["--rehearse", "0"] },
 ];
 
 /** Starts the {@link GONET_VARIANTS}, one after the other. */

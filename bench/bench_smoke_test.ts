@@ -50,11 +50,13 @@ Deno.test({
         sent: number;
         received: number;
         spinAhead?: { windows: number; hits: number };
+        rehearsals?: number;
       }[];
       assert.deepEqual(latency.map((r) => r.stack).sort(), ["gonet", "kernel"]);
       for (const row of latency) {
         // Only gonet reports its TAP's spin-ahead counters.
         assert.equal(row.spinAhead === undefined, row.stack === "kernel", `${row.stack}`);
+        assert.equal(row.rehearsals === undefined, row.stack === "kernel", `${row.stack}`);
         assert.equal(row.concurrency, 1);
         assert.equal(row.sent, results.plan.pingCount);
         assert.ok(row.received > 0, `${row.stack} answered no ping`);

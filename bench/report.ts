@@ -143,6 +143,12 @@ export function renderMarkdown(results: Results): string {
             "poll the TAP around the expected arrival of periodic traffic such as a lone " +
             "pinger's requests (`ffi/spin_ahead.ts`); measured up to C=100."
           : "") +
+        (e.latency.some((r) => r.stack === "gonet no rehearsal")
+          ? " gonet no rehearsal: a gonet server started with `--rehearse 0`: while it polls " +
+            "the TAP between requests it does not replay the last answered echo through the " +
+            "stack to keep the path's code and data in the caches (`stack/link/" +
+            "echo_rehearsal.ts`); measured up to C=100."
+          : "") +
         (e.latency.some((r) => r.stack.startsWith("reflector"))
           ? " reflector / reflector busy-poll: the floor, a minimal responder on the same TAP " +
             "code that rewrites each echo request into its reply in place, with no stack behind " +

@@ -50,6 +50,8 @@ export interface LatencyRow {
    * (`ffi/spin_ahead.ts`), gonet only.
    */
   spinAhead?: { windows: number; hits: number };
+  /** Echoes the TAP rehearsed through the stack during the point (`rehearseMicros`), gonet only. */
+  rehearsals?: number;
 }
 
 /** The latency-only sides (busy polling, the floors) are measured up to this many pingers. */
@@ -184,6 +186,7 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
             windows: delta["link.rxSpinAheadWindows"] ?? 0,
             hits: delta["link.rxSpinAheadHits"] ?? 0,
           },
+          rehearsals: delta && (delta["link.rxRehearsals"] ?? 0),
         } as unknown as LatencyRow;
         rows.push(row);
         ctx.log(
@@ -192,7 +195,8 @@ export async function runLatency(ctx: Context): Promise<LatencyRow[]> {
             `${(row.loss * 100).toFixed(1)}%` +
             (row.spinAhead?.windows
               ? `; spin-ahead: ${row.spinAhead.hits} bursts in ${row.spinAhead.windows} windows`
-              : ""),
+              : "") +
+            (row.rehearsals ? `; ${row.rehearsals} rehearsals` : ""),
         );
         if (row.loss > 0) {
           ctx.note(
