@@ -603,14 +603,16 @@ class Tap implements TapDevice {
           let frames = this.#drain(limit);
           const sliceEnd = Math.min(performance.now() + BUSY_POLL_SLICE_MS, busyUntil);
           while (frames.length === 0 && performance.now() < sliceEnd) frames = this.#drain(limit);
+          // Nothing came: maybe a rehearsal, which goes up the way real frames do, to warm it.
+          const rehearsal = frames.length === 0;
+          if (rehearsal) frames = this.#rehearsalBatch(lastFrameAt) ?? NO_FRAMES;
           if (frames.length > 0) {
-            this.#stats.rxBusyPolls++;
-            lastFrameAt = this.#frameFound(lastFrameAt);
+            // A rehearsal runs the same code, and changes nothing: no count, no burst, no frame.
+            if (!rehearsal) this.#stats.rxBusyPolls++;
+            const foundAt = this.#frameFound(lastFrameAt, rehearsal);
+            if (!rehearsal) lastFrameAt = foundAt;
             this.#turnWrites = 0;
             yield frames;
-          } else {
-            const rehearsal = this.#rehearsalBatch(lastFrameAt);
-            if (rehearsal !== undefined) yield rehearsal;
           }
           continue;
         }
@@ -670,11 +672,13 @@ class Tap implements TapDevice {
   /**
    * Notes frames found now, the previous ones at `lastFrameAt`: the start of a burst after quiet
    * is kept for the spin-ahead predictor ({@link #noteBurst}). Returns the time, the new
-   * `lastFrameAt`.
+   * `lastFrameAt`. A `rehearsal` runs the same code, to keep it warm, but is no burst.
    */
-  #frameFound(lastFrameAt: number): number {
+  #frameFound(lastFrameAt: number, rehearsal = false): number {
     const now = performance.now();
-    if (this.#spinAhead !== undefined && now - lastFrameAt > LONE_FRAME_AFTER_QUIET_MS) {
+    if (
+      !rehearsal && this.#spinAhead !== undefined && now - lastFrameAt > LONE_FRAME_AFTER_QUIET_MS
+    ) {
       this.#burstAt = now;
     }
     return now;
@@ -731,6 +735,7 @@ class Tap implements TapDevice {
     if (now - Math.max(lastFrameAt, this.#lastRehearsalAt) < this.#rehearseMs) return undefined;
     const start = this.#offset + this.#headerBytes;
     const length = rehearsal.writeRehearsal(this.#arena, start);
+    if (length === 0) return undefined;
     const frame = this.#arena.subarray(start, start + length);
     this.#advance(this.#headerBytes + length);
     this.#rehearsalPending = true;
@@ -740,22 +745,11 @@ class Tap implements TapDevice {
     return batch;
   }
 
-  /**
-   * Writes a rehearsal's reply as a real frame would be written, but to no fd (see
-   * {@link NO_FD}), and tells the stack to take the echo out of its counters.
-   */
-  #swallowRehearsal(frame: Uint8Array): boolean {
-    const tx = this.#txBuffer;
-    if (tx === undefined) {
-      write(NO_FD, frame, frame.length);
-    } else {
-      copyBehindPlainHeader(tx, frame);
-      write(NO_FD, tx, VNET_HDR_BYTES + frame.length);
-    }
+  /** A rehearsal's reply was swallowed: the stack takes the echo out of its counters. */
+  #rehearsed(): void {
     this.#stats.rxRehearsals++;
     this.#rehearsalPending = false;
     this.#rehearsalHook?.();
-    return true;
   }
 
   /** Throws when the TAP's `revents` report an error condition and there was nothing to read. */
@@ -829,8 +823,6 @@ class Tap implements TapDevice {
           (arena[start] & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID)) !== 0 ? 1 : 0,
         );
       }
-      // A lone echo request may become the rehearsal's template (once the stack answers it).
-      if (limit === 1) this.#rehearsal?.noteReceived(frame);
       frames.push(frame);
       count++;
     }
@@ -861,16 +853,32 @@ class Tap implements TapDevice {
     return this.#txBuffer === undefined ? this.#drop() : this.#send(frame, request);
   }
 
-  /** Writes `frame` here or queues it for the transmit thread, behind its vnet header if any. */
+  /** Sends `frame`, or swallows it when it answers a rehearsal; keeps echo replies to rehearse. */
   #send(frame: Uint8Array, request: SegmentationRequest | undefined): boolean {
-    if (this.#rehearsal?.watching) {
-      const seen = this.#rehearsal.noteSent(frame);
-      if (seen === "rehearsal-reply") return this.#swallowRehearsal(frame);
-      if (seen === "answered") this.#rehearsalArmedAt = performance.now();
+    const rehearsal = this.#rehearsal;
+    if (rehearsal === undefined) return this.#sendFrame(frame, request, this.#fd);
+    if (rehearsal.armed && rehearsal.isRehearsalReply(frame)) {
+      // The same way out as a real reply, to the end: only the fd differs.
+      this.#sendFrame(frame, request, NO_FD);
+      this.#rehearsed();
+      return true;
     }
-    if (this.#tx !== undefined && !this.#mayWriteInline()) return this.#queue(frame, request);
+    const sent = this.#sendFrame(frame, request, this.#fd);
+    // After the write: the kernel has the reply (and the pinger its time stamp) by now.
+    if (sent && rehearsal.noteAnswered(frame)) this.#rehearsalArmedAt = performance.now();
+    return sent;
+  }
+
+  /**
+   * Writes `frame` to `fd` (the TAP's, or {@link NO_FD} for a rehearsal's reply) or queues it for
+   * the transmit thread, behind its vnet header if any.
+   */
+  #sendFrame(frame: Uint8Array, request: SegmentationRequest | undefined, fd: number): boolean {
+    if (fd !== NO_FD && this.#tx !== undefined && !this.#mayWriteInline()) {
+      return this.#queue(frame, request);
+    }
     const tx = this.#txBuffer;
-    if (tx === undefined) return this.#writeRaw(frame, frame.length, frame.length);
+    if (tx === undefined) return this.#writeRaw(frame, frame.length, frame.length, fd);
     if (frame.length > this.#maxFrame) return this.#drop();
     if (request === undefined && frame.length <= SHORT_FRAME_BYTES) {
       copyBehindPlainHeader(tx, frame);
@@ -878,7 +886,7 @@ class Tap implements TapDevice {
       writeVnetHeader(tx, 0, request);
       tx.set(frame, VNET_HDR_BYTES);
     }
-    return this.#writeRaw(tx, VNET_HDR_BYTES + frame.length, frame.length);
+    return this.#writeRaw(tx, VNET_HDR_BYTES + frame.length, frame.length, fd);
   }
 
   /** The end-of-turn hook runs: the stack starts a new turn, and so do its writes. */
@@ -941,10 +949,17 @@ class Tap implements TapDevice {
     return false;
   }
 
-  /** Writes the first `length` bytes of `bytes`, which hold a frame of `frameBytes`. */
-  #writeRaw(bytes: Uint8Array, length: number, frameBytes: number): boolean {
+  /**
+   * Writes the first `length` bytes of `bytes`, which hold a frame of `frameBytes`, to `fd` (see
+   * {@link #sendFrame}).
+   */
+  #writeRaw(bytes: Uint8Array, length: number, frameBytes: number, fd: number): boolean {
     // A short or failed write (EAGAIN: device queue full; EIO/EINVAL: bad frame) is a drop.
-    if (!this.#closed && write(this.#fd, bytes, length) === length) {
+    const written = this.#closed ? -1 : write(fd, bytes, length);
+    // A rehearsal's reply: written nowhere, and not counted.
+    if (fd === NO_FD) return true;
+    const ok = written === length;
+    if (ok) {
       this.#stats.txFrames++;
       this.#stats.txBytes += frameBytes;
       return true;

@@ -17,7 +17,7 @@ import type { FrameBatch, LinkDevice, LinkStats } from "../stack/link/link.ts";
 import type { Stack, StackOptions, StackStats } from "../stack/stack.ts";
 import { createStackPair, settle, type StackPair } from "./helpers/memory_stacks.ts";
 
-/** A link end that rehearses on demand, as the TAP does while it spins. */
+/** A link end that rehearses on demand, as the TAP does while it spins (`ffi/tap.ts`). */
 class RehearsingLink implements LinkDevice {
   readonly rehearsal = new EchoRehearsal(new Uint8Array(REHEARSAL_TOKEN_BYTES).fill(0xa5));
   /** Replies swallowed. */
@@ -49,7 +49,11 @@ class RehearsingLink implements LinkDevice {
   }
 
   write(frame: Uint8Array): boolean {
-    if (this.rehearsal.noteSent(frame) !== "rehearsal-reply") return this.#inner.write(frame);
+    if (!this.rehearsal.isRehearsalReply(frame)) {
+      const sent = this.#inner.write(frame);
+      if (sent) this.rehearsal.noteAnswered(frame);
+      return sent;
+    }
     this.swallowed++;
     this.#hook?.();
     this.#answered?.();
@@ -76,10 +80,7 @@ class RehearsingLink implements LinkDevice {
   }
 
   async #pump(): Promise<void> {
-    for await (const batch of this.#inner.receive()) {
-      for (const frame of batch) this.rehearsal.noteReceived(frame);
-      this.#inbox.trySend(batch);
-    }
+    for await (const batch of this.#inner.receive()) this.#inbox.trySend(batch);
     this.#inbox.close();
   }
 }

@@ -7,16 +7,18 @@
  * 40-60 us from TAP read to TAP write after 200 ms of spinning, against ~10 us when requests
  * came every 0.5 ms. The twin stacks of `stack/cache_warmer.ts` keep the code warm but not this
  * stack's own objects; only a packet through the real path warms both. So while it spins anyway,
- * the link hands up a copy of the last echo request the stack answered, every few hundred
+ * the link hands up an echo request like the last one the stack answered, every few hundred
  * microseconds, and swallows the reply.
  *
  * This module is the frame logic, without clocks or I/O:
- * 1. {@link noteReceived}: a lone echo request from the wire becomes the candidate.
- * 2. {@link noteSent}: when the stack sends the reply to the candidate, it becomes the template,
- *    with a token in place of its first eight data bytes. Only an echo the stack answered is
- *    rehearsed, so a rehearsal takes the path a real one took.
- * 3. {@link writeRehearsal} copies the template for the link to hand up; {@link noteSent}
- *    recognises its reply by the token (an echo reply carries the request's data back).
+ * 1. {@link EchoRehearsal.noteAnswered}: an echo reply the stack sent (after it was written, so
+ *    the real reply never waits for this) is kept.
+ * 2. {@link EchoRehearsal.writeRehearsal}: the request it answered, rebuilt from it (addresses
+ *    swapped back, type 8), with a token in place of its first eight data bytes. It is built
+ *    while the link spins, not on a real packet's path. Only what the stack answered is
+ *    rehearsed, so a rehearsal takes the path a real request took.
+ * 3. {@link EchoRehearsal.isRehearsalReply}: the reply to a rehearsal, known by the token (an echo
+ *    reply carries the request's data back), for the link to swallow.
  *
  * The stack counts a rehearsal as it counts any echo; the link reports each swallowed reply
  * (`LinkDevice.setRehearsalHook`), and the stack takes the echo out of its counters again.
@@ -26,7 +28,7 @@
 import { ETHERNET_ETHERTYPE_OFFSET, ETHERNET_HEADER_BYTES } from "../wire/ethernet.ts";
 import { internetChecksum } from "../wire/checksum.ts";
 
-/** Bytes of echo data the token replaces: a request needs at least this much data. */
+/** Bytes of echo data the token replaces: a rehearsed echo carries at least this much data. */
 export const REHEARSAL_TOKEN_BYTES = 8;
 
 /**
@@ -48,28 +50,23 @@ const ECHO_REPLY = 0;
 const ICMP_HEADER_BYTES = 8;
 
 /**
- * What {@link EchoRehearsal.noteSent} found a frame to be: the reply to the candidate (which now
- * is the template), the reply to a rehearsal, or anything else.
- */
-export type SentFrame = "answered" | "rehearsal-reply" | "other";
-
-/**
- * The candidate, template and token of one link's rehearsals; see the module documentation.
+ * The last answered echo and the token of one link's rehearsals; see the module documentation.
  * @example
  * ```ts
  * const rehearsal = new EchoRehearsal(crypto.getRandomValues(new Uint8Array(8)));
- * rehearsal.noteReceived(request); // a lone echo request from the wire
- * rehearsal.noteSent(reply); // the stack's reply to it: now armed
- * const length = rehearsal.writeRehearsal(buffer); // a copy to hand up
+ * rehearsal.noteAnswered(reply); // an echo reply the stack sent: now armed
+ * const length = rehearsal.writeRehearsal(buffer); // a request like it, to hand up
+ * rehearsal.isRehearsalReply(replyToThat); // true: swallow it
  * ```
  */
 export class EchoRehearsal {
   readonly #token: Uint8Array;
-  readonly #candidate = new Uint8Array(MAX_REHEARSED_FRAME_BYTES);
-  /** Bytes of the candidate, 0 when there is none. */
-  #candidateBytes = 0;
+  /** The last echo reply the stack sent, until the template is built from it. */
+  readonly #answered = new Uint8Array(MAX_REHEARSED_FRAME_BYTES);
+  /** Bytes of {@link #answered} waiting to become the template, 0 when none. */
+  #answeredBytes = 0;
   readonly #template = new Uint8Array(MAX_REHEARSED_FRAME_BYTES);
-  /** Bytes of the template, 0 until armed. */
+  /** Bytes of the template, 0 until built. */
   #templateBytes = 0;
 
   /** Rehearsals marked with `token` (random, {@link REHEARSAL_TOKEN_BYTES} long). */
@@ -82,86 +79,72 @@ export class EchoRehearsal {
 
   /** Whether there is an answered echo to rehearse. */
   get armed(): boolean {
-    return this.#templateBytes > 0;
-  }
-
-  /** Whether {@link noteSent} needs to see sent frames (a candidate waits or a template is set). */
-  get watching(): boolean {
-    return this.#candidateBytes > 0 || this.#templateBytes > 0;
-  }
-
-  /** A frame from the wire: a rehearsable echo request becomes the candidate. */
-  noteReceived(frame: Uint8Array): void {
-    if (echoDataOffset(frame, ECHO_REQUEST) < 0) return;
-    this.#candidate.set(frame);
-    this.#candidateBytes = frame.length;
+    return this.#templateBytes > 0 || this.#answeredBytes > 0;
   }
 
   /**
-   * A frame the stack sends. The reply to the candidate arms the rehearsal with the candidate
-   * (`"answered"`); the reply to a rehearsal is `"rehearsal-reply"`, for the link to swallow.
+   * A frame the stack sent. Whether it was an echo reply that can be rehearsed (whole, IPv4, at
+   * most {@link MAX_REHEARSED_FRAME_BYTES}, with room for the token), now kept for that; the reply
+   * to a rehearsal is not (see {@link isRehearsalReply}).
    */
-  noteSent(frame: Uint8Array): SentFrame {
+  noteAnswered(frame: Uint8Array): boolean {
     const data = echoDataOffset(frame, ECHO_REPLY);
-    if (data < 0) return "other";
-    if (this.#templateBytes > 0 && holdsAt(frame, data, this.#token)) return "rehearsal-reply";
-    if (this.#candidateBytes === 0 || !this.#answers(frame)) return "other";
-    this.#arm();
-    return "answered";
+    if (data < 0 || holdsAt(frame, data, this.#token)) return false;
+    // The datagram only: Ethernet padding after it is not part of the request.
+    const length = IP + ipTotalBytes(frame);
+    // A plain loop: `set` calls into V8's runtime, whose code is what goes cold (see tap.ts).
+    for (let i = 0; i < length; i++) this.#answered[i] = frame[i];
+    this.#answeredBytes = length;
+    return true;
   }
 
-  /** Forgets the template and the candidate (nothing is rehearsed until an echo is answered). */
+  /** Whether `frame`, about to be sent, is the reply to a rehearsal (the link swallows it). */
+  isRehearsalReply(frame: Uint8Array): boolean {
+    const data = echoDataOffset(frame, ECHO_REPLY);
+    return data >= 0 && holdsAt(frame, data, this.#token);
+  }
+
+  /** Forgets the answered echo (nothing is rehearsed until the stack answers another). */
   disarm(): void {
-    this.#candidateBytes = 0;
+    this.#answeredBytes = 0;
     this.#templateBytes = 0;
   }
 
-  /** Bytes of the rehearsal frame (0 when not armed). */
-  get frameBytes(): number {
-    return this.#templateBytes;
-  }
-
   /**
-   * Copies the rehearsal frame into `into` at `at` (room for {@link frameBytes} needed) and
-   * returns its length, or 0 when not armed.
+   * Writes the rehearsal, an echo request like the last one answered, into `into` at `at` (room
+   * for {@link MAX_REHEARSED_FRAME_BYTES} needed) and returns its length, or 0 when not armed.
    */
   writeRehearsal(into: Uint8Array, at = 0): number {
+    if (this.#answeredBytes > 0) this.#build();
     const length = this.#templateBytes;
-    // A plain loop: `set` calls into V8's runtime, whose code is what goes cold (see tap.ts).
     for (let i = 0; i < length; i++) into[at + i] = this.#template[i];
     return length;
   }
 
-  /** Whether `reply` answers the candidate: addresses swapped, same identifier and sequence. */
-  #answers(reply: Uint8Array): boolean {
-    const request = this.#candidate;
-    const icmp = IP + (request[IP] & 0x0f) * 4;
-    const replyIcmp = IP + (reply[IP] & 0x0f) * 4;
-    // The ICMP messages match in length (the IP headers and Ethernet padding may not).
-    if (IP + ipTotalBytes(reply) - replyIcmp !== IP + ipTotalBytes(request) - icmp) return false;
-    for (let i = 0; i < 4; i++) {
-      if (reply[IP_SOURCE + i] !== request[IP_DESTINATION + i]) return false;
-      if (reply[IP_DESTINATION + i] !== request[IP_SOURCE + i]) return false;
-      if (reply[replyIcmp + 4 + i] !== request[icmp + 4 + i]) return false;
-    }
-    return true;
-  }
-
-  /** The candidate becomes the template: the token in its data, the ICMP checksum redone. */
-  #arm(): void {
-    const length = this.#candidateBytes;
+  /**
+   * Turns the kept reply into the template: the request it answered, back to front (MACs and
+   * addresses swapped; the IP checksum covers both addresses, so it stays valid), type 8, the
+   * token in its data and the ICMP checksum computed again.
+   */
+  #build(): void {
+    const reply = this.#answered;
+    const length = this.#answeredBytes;
     const template = this.#template;
-    template.set(this.#candidate.subarray(0, length));
-    this.#candidateBytes = 0;
+    template.set(reply.subarray(0, length));
+    template.set(reply.subarray(0, 6), 6);
+    template.set(reply.subarray(6, 12), 0);
+    template.set(reply.subarray(IP_SOURCE, IP_SOURCE + 4), IP_DESTINATION);
+    template.set(reply.subarray(IP_DESTINATION, IP_DESTINATION + 4), IP_SOURCE);
     const icmp = IP + (template[IP] & 0x0f) * 4;
-    const icmpEnd = IP + ipTotalBytes(template);
+    template[icmp] = ECHO_REQUEST;
     template.set(this.#token, icmp + ICMP_HEADER_BYTES);
     template[icmp + 2] = 0;
     template[icmp + 3] = 0;
-    const checksum = internetChecksum(template.subarray(icmp, icmpEnd));
+    const checksum = internetChecksum(template.subarray(icmp, length));
     template[icmp + 2] = checksum >>> 8;
     template[icmp + 3] = checksum & 0xff;
     this.#templateBytes = length;
+    this.#answeredBytes = 0;
   }
 }
 
