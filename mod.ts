@@ -63,6 +63,7 @@ export { setIpv4Address, setLinkUp, setMtu } from "./ffi/netif.ts";
 export { withNetns } from "./ffi/netns.ts";
 export { connToDuplex, type GonetHttpServer, serveHttp } from "./node/http.ts";
 export type { FrameBatch, SegmentationRequest } from "./stack/link/link.ts";
+export type { RehearsalHook } from "./stack/link/echo_rehearsal.ts";
 export { LinkWrapper } from "./stack/link/wrapper.ts";
 export {
   ArenaPool,

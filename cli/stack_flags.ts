@@ -17,6 +17,7 @@ import {
 import type { FaultOptions } from "../stack/link/faults.ts";
 import { allowedCpus, parseCpuList } from "../ffi/affinity.ts";
 import { SPIN_AHEAD_MIN_LEAD_MS } from "../ffi/spin_ahead.ts";
+import { MIN_REHEARSE_MICROS } from "../ffi/tap.ts";
 import { UsageError } from "./usage_error.ts";
 import { LIMITS, parseLimits, type StackLimitOptions } from "./limits.ts";
 
@@ -187,13 +188,10 @@ export const DEFAULT_SPIN_AHEAD_MICROS = 2000;
 /**
  * Default quiet time before a rehearsal, us (see `TapOptions.rehearseMicros` in `ffi/tap.ts`).
  * Probes with a lone pinger here: rehearsing after 250 or 500 us of quiet gave about the same
- * round trip (0.08-0.10 ms with spinning ahead, 0.11-0.12 without rehearsals); each rehearsal
- * takes ~10 us of the spinning, so 250 us spends under 5% of it.
+ * round trip (0.075-0.087 ms with spinning ahead at 250, 0.103-0.131 without rehearsals); each
+ * rehearsal takes ~10 us of the spinning, so 250 us spends under 5% of it.
  */
 export const DEFAULT_REHEARSE_MICROS = 250;
-
-/** Fewest microseconds of quiet before a rehearsal: each takes ~10 us of the spinning. */
-export const MIN_REHEARSE_MICROS = 100;
 
 /**
  * Default interval of the cache warmer's rehearsal echoes, ms (see `stack/cache_warmer.ts`). Here

@@ -173,12 +173,12 @@ Deno.test("stack flags: --spin-ahead takes whole microseconds from 250 up to a s
   assert.equal(parseStackFlags({ spinAhead: "1000000" }).spinAheadMicros, 1_000_000);
 });
 
-Deno.test("stack flags: --rehearse takes whole microseconds from 100 up to a second; 0 is off", () => {
-  for (const rehearse of ["-1", "1", "99", "0.5", "2e3", "abc", "", "1000001"]) {
+Deno.test("stack flags: --rehearse takes whole microseconds from 250 up to a second; 0 is off", () => {
+  for (const rehearse of ["-1", "1", "249", "0.5", "2e3", "abc", "", "1000001"]) {
     assertUsageError(() => parseStackFlags({ rehearse }), "--rehearse");
   }
   assert.equal(parseStackFlags({ rehearse: "0" }).rehearseMicros, 0);
-  assert.equal(parseStackFlags({ rehearse: "100" }).rehearseMicros, 100);
+  assert.equal(parseStackFlags({ rehearse: "250" }).rehearseMicros, 250);
   assert.equal(parseStackFlags({ rehearse: "1000000" }).rehearseMicros, 1_000_000);
 });
 

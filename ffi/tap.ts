@@ -69,7 +69,11 @@ import {
 } from "./libc.ts";
 import { segmentUdpFrame } from "../stack/link/uso.ts";
 import { ArenaPool } from "../stack/arena_pool.ts";
-import { EchoRehearsal, REHEARSAL_TOKEN_BYTES } from "../stack/link/echo_rehearsal.ts";
+import {
+  EchoRehearsal,
+  REHEARSAL_TOKEN_BYTES,
+  type RehearsalHook,
+} from "../stack/link/echo_rehearsal.ts";
 import { InlineWaiter } from "./inline_wait.ts";
 import { SPIN_AHEAD_MIN_LEAD_MS, SpinAhead } from "./spin_ahead.ts";
 import { startTxThread, transmitThreadEpollFds, type TxThread } from "./tx_thread.ts";
@@ -127,6 +131,8 @@ const LONE_FRAME_AFTER_QUIET_MS = 1;
 const REHEARSAL_TTL_MS = 2000;
 /** How long a rehearsal may go unanswered before it is counted as such and rehearsing stops, ms. */
 const REHEARSAL_ANSWER_MS = 100;
+/** Fewest microseconds of quiet before a rehearsal: the end of a busy-poll slice is checked. */
+export const MIN_REHEARSE_MICROS = BUSY_POLL_SLICE_MS * 1000;
 /**
  * The fd a rehearsal's reply is written to: none, so `write(2)` fails at once with EBADF, after
  * the same JS, FFI and libc code as a real write (which is what it keeps warm).
@@ -238,11 +244,13 @@ export interface TapOptions {
   spinAheadMicros?: number;
   /**
    * Rehearsing, in microseconds: while the receiver spins (busy polling, spin-ahead windows) and
-   * no frame came for this long, hand up a copy of the last echo request the stack answered and
-   * swallow its reply, to keep the path's code and data in the caches (see
-   * `stack/link/echo_rehearsal.ts`). Only with a stack that registered a rehearsal hook, which
-   * takes rehearsals out of its counters; only for 2 s after a real echo was answered. A lone
-   * ping's round trip about 0.02-0.03 ms shorter here, at no cost beyond the spinning.
+   * no frame came for this long (checked at the end of each 0.25 ms slice of it), hand up a copy
+   * of the last echo request the stack answered and swallow its reply, to keep the path's code and
+   * data in the caches (see `stack/link/echo_rehearsal.ts`). Only with a stack that registered a
+   * rehearsal hook, which says when it would answer the same way and takes rehearsals out of its
+   * counters; only for 2 s after a real echo was answered. A lone
+   * ping's round trip in probes here: 0.075-0.087 ms instead of 0.103-0.131, at no cost beyond the
+   * spinning.
    * Default 0 (off).
    */
   rehearseMicros?: number;
@@ -281,7 +289,10 @@ export interface TapStats extends LinkStats {
   rxSpinAheadHits: number;
   /** Rehearsed echoes whose reply was swallowed (see {@link TapOptions.rehearseMicros}). */
   rxRehearsals: number;
-  /** Rehearsed echoes the stack did not answer in time; each stops rehearsing until the next. */
+  /**
+   * Rehearsed echoes the stack did not answer within 0.1 s; each stops rehearsing until it answers
+   * a real echo (see `RehearsalStats.unanswered`).
+   */
   rxRehearsalsUnanswered: number;
   /**
    * Frames handed to the transmit thread (see {@link TapOptions.txThread}), failed ones included;
@@ -321,8 +332,8 @@ export interface TapDevice extends LinkDevice, AsyncDisposable {
   receive(): AsyncGenerator<Uint8Array[], void, undefined>;
   /** Runs `hook` before each busy-poll slice and each inline wait (see `LinkDevice`). */
   setTurnHook(hook: () => void): void;
-  /** Rehearses while spinning, calling `hook` after each swallowed reply (see `LinkDevice`). */
-  setRehearsalHook(hook: () => void): void;
+  /** Rehearses while spinning, as `hook` allows (see `LinkDevice`). */
+  setRehearsalHook(hook: RehearsalHook): void;
 }
 
 /**
@@ -362,8 +373,10 @@ export function openTap(options: TapOptions): TapDevice {
     throw new RangeError(`Invalid napMicros ${napMicros}: must be >= 0`);
   }
   const rehearseMicros = options.rehearseMicros ?? 0;
-  if (!(rehearseMicros >= 0)) {
-    throw new RangeError(`Invalid rehearseMicros ${rehearseMicros}: must be >= 0`);
+  if (!(rehearseMicros === 0 || rehearseMicros >= MIN_REHEARSE_MICROS)) {
+    throw new RangeError(
+      `Invalid rehearseMicros ${rehearseMicros}: must be 0 or >= ${MIN_REHEARSE_MICROS}`,
+    );
   }
   const spinAheadMicros = options.spinAheadMicros ?? 0;
   if (!(spinAheadMicros === 0 || spinAheadMicros >= SPIN_AHEAD_MIN_LEAD_MS * 1000)) {
@@ -472,16 +485,8 @@ class Tap implements TapDevice {
   readonly #spinAhead: SpinAhead | undefined;
   /** Rehearsing while spinning (see {@link TapOptions.rehearseMicros}); off without a hook. */
   readonly #rehearsal: EchoRehearsal | undefined;
-  /** Quiet time before a rehearsal, ms. */
-  readonly #rehearseMs: number;
-  /** The stack's way of taking a rehearsal out of its counters. */
-  #rehearsalHook: (() => void) | undefined;
-  /** When the last real echo was answered (the template armed again), ms. */
-  #rehearsalArmedAt = -Infinity;
-  /** When the last rehearsal was handed up, ms. */
-  #lastRehearsalAt = -Infinity;
-  /** Whether the last rehearsal still waits for its reply. */
-  #rehearsalPending = false;
+  /** The stack's side of rehearsing. */
+  #rehearsalHook: RehearsalHook | undefined;
   #arena: Uint8Array;
   #offset = 0;
   /**
@@ -523,9 +528,12 @@ class Tap implements TapDevice {
     poisonReusedArenas: boolean,
   ) {
     this.#spinAhead = spinAhead;
-    this.#rehearseMs = rehearseMs;
     this.#rehearsal = rehearseMs > 0
-      ? new EchoRehearsal(crypto.getRandomValues(new Uint8Array(REHEARSAL_TOKEN_BYTES)))
+      ? new EchoRehearsal(crypto.getRandomValues(new Uint8Array(REHEARSAL_TOKEN_BYTES)), {
+        intervalMs: rehearseMs,
+        ttlMs: REHEARSAL_TTL_MS,
+        answerMs: REHEARSAL_ANSWER_MS,
+      })
       : undefined;
     this.#fd = fd;
     this.#wakeFd = wakeFd;
@@ -574,6 +582,10 @@ class Tap implements TapDevice {
       this.#stats.rxSpinAheadWindows = this.#spinAhead.stats.windows;
       this.#stats.rxSpinAheadHits = this.#spinAhead.stats.hits;
     }
+    if (this.#rehearsal !== undefined) {
+      this.#stats.rxRehearsals = this.#rehearsal.stats.rehearsals;
+      this.#stats.rxRehearsalsUnanswered = this.#rehearsal.stats.unanswered;
+    }
     return this.#stats;
   }
 
@@ -604,13 +616,13 @@ class Tap implements TapDevice {
           const sliceEnd = Math.min(performance.now() + BUSY_POLL_SLICE_MS, busyUntil);
           while (frames.length === 0 && performance.now() < sliceEnd) frames = this.#drain(limit);
           // Nothing came: maybe a rehearsal, which goes up the way real frames do, to warm it.
-          const rehearsal = frames.length === 0;
-          if (rehearsal) frames = this.#rehearsalBatch(lastFrameAt) ?? NO_FRAMES;
+          const isRehearsal = frames.length === 0;
+          if (isRehearsal) frames = this.#rehearsalBatch(lastFrameAt) ?? NO_FRAMES;
           if (frames.length > 0) {
             // A rehearsal runs the same code, and changes nothing: no count, no burst, no frame.
-            if (!rehearsal) this.#stats.rxBusyPolls++;
-            const foundAt = this.#frameFound(lastFrameAt, rehearsal);
-            if (!rehearsal) lastFrameAt = foundAt;
+            if (!isRehearsal) this.#stats.rxBusyPolls++;
+            const foundAt = this.#frameFound(lastFrameAt, isRehearsal);
+            if (!isRehearsal) lastFrameAt = foundAt;
             this.#turnWrites = 0;
             yield frames;
           }
@@ -707,49 +719,22 @@ class Tap implements TapDevice {
   }
 
   /**
-   * A batch holding one rehearsal (see {@link TapOptions.rehearseMicros}), when one is due: the
-   * template is armed and fresh, the last rehearsal was answered, and neither a frame nor a
-   * rehearsal came for the rehearsal interval. The frame lies in the arena like a read one, so
-   * the stack's path handles it from the same memory, and is not counted as received.
+   * A batch holding one rehearsal when one is due (see {@link EchoRehearsal.next}). The frame lies
+   * in the arena like a read one, so the stack's path handles it from the same memory, and is not
+   * counted as received.
    */
   #rehearsalBatch(lastFrameAt: number): FrameBatch | undefined {
     const rehearsal = this.#rehearsal;
-    if (rehearsal === undefined || this.#rehearsalHook === undefined || !rehearsal.armed) {
-      return undefined;
-    }
-    const now = performance.now();
-    if (this.#rehearsalPending) {
-      if (now - this.#lastRehearsalAt < REHEARSAL_ANSWER_MS) return undefined;
-      // Something in the stack changed (its address, a limit): rehearse again only after it
-      // answers a real echo.
-      this.#stats.rxRehearsalsUnanswered++;
-      this.#rehearsalPending = false;
-      rehearsal.disarm();
-      return undefined;
-    }
-    if (now - this.#rehearsalArmedAt > REHEARSAL_TTL_MS) {
-      // The pinger has gone quiet: nothing to stay warm for.
-      rehearsal.disarm();
-      return undefined;
-    }
-    if (now - Math.max(lastFrameAt, this.#lastRehearsalAt) < this.#rehearseMs) return undefined;
+    const hook = this.#rehearsalHook;
+    if (rehearsal === undefined || hook === undefined || !rehearsal.armed) return undefined;
     const start = this.#offset + this.#headerBytes;
-    const length = rehearsal.writeRehearsal(this.#arena, start);
+    const length = rehearsal.next(this.#arena, start, performance.now(), lastFrameAt, hook.ready);
     if (length === 0) return undefined;
     const frame = this.#arena.subarray(start, start + length);
     this.#advance(this.#headerBytes + length);
-    this.#rehearsalPending = true;
-    this.#lastRehearsalAt = now;
     const batch: FrameBatch = [frame];
     if (this.#headerBytes > 0) batch.verified = [0];
     return batch;
-  }
-
-  /** A rehearsal's reply was swallowed: the stack takes the echo out of its counters. */
-  #rehearsed(): void {
-    this.#stats.rxRehearsals++;
-    this.#rehearsalPending = false;
-    this.#rehearsalHook?.();
   }
 
   /** Throws when the TAP's `revents` report an error condition and there was nothing to read. */
@@ -856,16 +841,21 @@ class Tap implements TapDevice {
   /** Sends `frame`, or swallows it when it answers a rehearsal; keeps echo replies to rehearse. */
   #send(frame: Uint8Array, request: SegmentationRequest | undefined): boolean {
     const rehearsal = this.#rehearsal;
-    if (rehearsal === undefined) return this.#sendFrame(frame, request, this.#fd);
-    if (rehearsal.armed && rehearsal.isRehearsalReply(frame)) {
+    const hook = this.#rehearsalHook;
+    if (rehearsal === undefined || hook === undefined) {
+      return this.#sendFrame(frame, request, this.#fd);
+    }
+    // Every frame, armed or not: a rehearsal's reply that comes late is swallowed all the same.
+    if (rehearsal.isRehearsalReply(frame)) {
       // The same way out as a real reply, to the end: only the fd differs.
       this.#sendFrame(frame, request, NO_FD);
-      this.#rehearsed();
+      rehearsal.replied();
+      hook.rehearsed();
       return true;
     }
     const sent = this.#sendFrame(frame, request, this.#fd);
-    // After the write: the kernel has the reply (and the pinger its time stamp) by now.
-    if (sent && rehearsal.noteAnswered(frame)) this.#rehearsalArmedAt = performance.now();
+    // After the write (or the hand-over to the transmit thread), so a real reply never waits.
+    if (sent) rehearsal.noteAnswered(frame, performance.now());
     return sent;
   }
 
@@ -972,7 +962,7 @@ class Tap implements TapDevice {
     this.#turnHook = hook;
   }
 
-  setRehearsalHook(hook: () => void): void {
+  setRehearsalHook(hook: RehearsalHook): void {
     this.#rehearsalHook = hook;
   }
 

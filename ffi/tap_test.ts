@@ -532,12 +532,15 @@ Deno.test("going to sleep after its inline-wait window, the receiver gives free 
   }
 });
 
-Deno.test("openTap rejects a negative busyPollMicros, inlineWaitMs, napMicros or rehearseMicros", () => {
+Deno.test("openTap rejects a negative busyPollMicros, inlineWaitMs or napMicros, and a bad rehearseMicros", () => {
   assert.throws(() => openTap({ name: "gonet0", busyPollMicros: -1 }), RangeError);
   assert.throws(() => openTap({ name: "gonet0", inlineWaitMs: -1 }), RangeError);
   assert.throws(() => openTap({ name: "gonet0", napMicros: -1 }), RangeError);
   assert.throws(() => openTap({ name: "gonet0", rehearseMicros: -1 }), RangeError);
   assert.throws(() => openTap({ name: "gonet0", rehearseMicros: NaN }), RangeError);
+  // Checked at the end of a 0.25 ms busy-poll slice: a shorter quiet time would be a promise
+  // it cannot keep.
+  assert.throws(() => openTap({ name: "gonet0", rehearseMicros: 100 }), RangeError);
 });
 
 Deno.test("openTap failures are typed ErrnoErrors", async () => {

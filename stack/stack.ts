@@ -168,11 +168,21 @@ export class Stack implements AsyncDisposable {
     // One end-of-turn queue: the link runs it before it spins or blocks, the scheduler otherwise.
     const turnEnd = new TurnEnd(options.turnScheduler);
     this.link.setTurnHook?.(() => runTurnEndFromLink(turnEnd));
-    // A rehearsed echo went through every layer as a real one does: no counter keeps it.
-    this.link.setRehearsalHook?.(() => {
-      this.ethernet.forgetRehearsedFrames();
-      this.ipv4.forgetRehearsedPackets();
-      this.icmp.forgetRehearsedEcho();
+    this.link.setRehearsalHook?.({
+      // The answer would take the same path: our address, the way back resolved (no ARP request
+      // goes out for a rehearsal), a rate-limit token to spend (and give back).
+      ready: (source, destination) => {
+        if (destination !== this.address.address) return false;
+        const hop = routes.nextHop(source);
+        return hop.kind === "unicast" && this.arp.lookup(hop.address) !== undefined &&
+          this.icmp.mayAnswerEcho();
+      },
+      // A rehearsed echo went through every layer as a real one does: no counter keeps it.
+      rehearsed: () => {
+        this.ethernet.forgetRehearsedFrames();
+        this.ipv4.forgetRehearsedPackets();
+        this.icmp.forgetRehearsedEcho();
+      },
     });
     this.tcp = new TcpLayer({
       ...options.tcp,

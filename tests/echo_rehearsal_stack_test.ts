@@ -12,20 +12,32 @@ import {
   EchoRehearsal,
   MAX_REHEARSED_FRAME_BYTES,
   REHEARSAL_TOKEN_BYTES,
+  type RehearsalHook,
 } from "../stack/link/echo_rehearsal.ts";
 import type { FrameBatch, LinkDevice, LinkStats } from "../stack/link/link.ts";
 import type { Stack, StackOptions, StackStats } from "../stack/stack.ts";
 import { createStackPair, settle, type StackPair } from "./helpers/memory_stacks.ts";
 
-/** A link end that rehearses on demand, as the TAP does while it spins (`ffi/tap.ts`). */
+/** How long a test waits for a rehearsal's reply before it fails, ms. */
+const REPLY_WAIT_MS = 2000;
+
+/**
+ * A link end that rehearses on demand, as the TAP does while it spins (`ffi/tap.ts`), with the
+ * same {@link EchoRehearsal}: echo replies kept once written, every frame checked for the token,
+ * the stack's `ready` asked first.
+ */
 class RehearsingLink implements LinkDevice {
-  readonly rehearsal = new EchoRehearsal(new Uint8Array(REHEARSAL_TOKEN_BYTES).fill(0xa5));
-  /** Replies swallowed. */
-  swallowed = 0;
+  readonly rehearsal = new EchoRehearsal(new Uint8Array(REHEARSAL_TOKEN_BYTES).fill(0xa5), {
+    intervalMs: 0,
+    ttlMs: Infinity,
+    answerMs: Infinity,
+  });
   readonly #inner: LinkDevice;
   readonly #inbox = new Channel<FrameBatch>(64, "rehearsing.rx");
-  #hook: (() => void) | undefined;
+  #hook: RehearsalHook | undefined;
   #answered: (() => void) | undefined;
+  /** The frame clock of the rehearsal schedule: one step per rehearsal. */
+  #now = 0;
 
   constructor(inner: LinkDevice) {
     this.#inner = inner;
@@ -49,29 +61,42 @@ class RehearsingLink implements LinkDevice {
   }
 
   write(frame: Uint8Array): boolean {
-    if (!this.rehearsal.isRehearsalReply(frame)) {
-      const sent = this.#inner.write(frame);
-      if (sent) this.rehearsal.noteAnswered(frame);
-      return sent;
+    if (this.rehearsal.isRehearsalReply(frame)) {
+      this.rehearsal.replied();
+      this.#hook!.rehearsed();
+      this.#answered?.();
+      return true;
     }
-    this.swallowed++;
-    this.#hook?.();
-    this.#answered?.();
-    return true;
+    const sent = this.#inner.write(frame);
+    if (sent) this.rehearsal.noteAnswered(frame, this.#now);
+    return sent;
   }
 
-  setRehearsalHook(hook: () => void): void {
+  setRehearsalHook(hook: RehearsalHook): void {
     this.#hook = hook;
   }
 
-  /** Hands up one rehearsal; resolves once its reply was swallowed. */
-  rehearse(): Promise<void> {
+  /**
+   * Hands up one rehearsal if the stack is ready for it: resolves true once its reply was
+   * swallowed, false when none went up; rejects when the reply does not come.
+   */
+  async rehearse(): Promise<boolean> {
     const buffer = new Uint8Array(MAX_REHEARSED_FRAME_BYTES);
-    const length = this.rehearsal.writeRehearsal(buffer);
-    assert.ok(length > 0, "nothing to rehearse yet");
-    const answered = new Promise<void>((resolve) => this.#answered = resolve);
+    const length = this.rehearsal.next(buffer, 0, ++this.#now, -Infinity, this.#hook!.ready);
+    if (length === 0) return false;
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const timer = setTimeout(
+      () => reject(new Error("the rehearsal was not answered")),
+      REPLY_WAIT_MS,
+    );
+    this.#answered = resolve;
     assert.ok(this.#inbox.trySend([buffer.subarray(0, length)]));
-    return answered;
+    try {
+      await promise;
+    } finally {
+      clearTimeout(timer);
+    }
+    return true;
   }
 
   close(): Promise<void> {
@@ -125,13 +150,13 @@ Deno.test("rehearsed echoes are answered through the stack and leave its counter
   for (const { pair: { a, b } } of [rehearsed, control]) {
     assert.equal(await ping(b, a, 1), "reply");
   }
-  for (let i = 0; i < 5; i++) await link.rehearse();
+  for (let i = 0; i < 5; i++) assert.equal(await link.rehearse(), true);
   for (const { pair: { a, b } } of [rehearsed, control]) {
     assert.equal(await ping(b, a, 2), "reply");
     assert.equal(await ping(b, a, 3), "reply");
   }
-  await link.rehearse();
-  assert.equal(link.swallowed, 6);
+  assert.equal(await link.rehearse(), true);
+  assert.equal(link.rehearsal.stats.rehearsals, 6);
   const seen = layerCounters(rehearsed.pair.a.stats());
   assert.deepEqual(seen, layerCounters(control.pair.a.stats()));
   assert.equal(seen.icmp.echoRequestsIn, 3);
@@ -147,13 +172,31 @@ Deno.test("a rehearsed echo gives its rate-limit token back", async () => {
   await using _stacks = stacks;
   const { a, b } = stacks;
   assert.equal(await ping(b, a, 1), "reply");
-  for (let i = 0; i < 3; i++) await link!.rehearse();
+  for (let i = 0; i < 3; i++) assert.equal(await link!.rehearse(), true);
   assert.equal(await ping(b, a, 2), "reply");
+  // No token left: the stack is not ready, and nothing is rehearsed (or counted as dropped).
+  assert.equal(await link!.rehearse(), false);
+  assert.equal(a.stats().icmp.drops["echo-rate-limited"], undefined);
   // The limit is real: a third request finds no token left and goes unanswered.
   const third = ping(b, a, 3);
   await settle(); // A has dealt with it
   (a.clock as ManualClock).advance(1000);
   assert.equal(await third, "timeout");
   assert.equal(a.stats().icmp.drops["echo-rate-limited"], 1);
-  assert.equal(link!.swallowed, 3);
+  assert.equal(link!.rehearsal.stats.rehearsals, 3);
+});
+
+Deno.test("no rehearsal while the way back needs ARP: no request goes out for one", async () => {
+  const { pair: stacks, link } = pair(true);
+  await using _stacks = stacks;
+  const { a, b } = stacks;
+  assert.equal(await ping(b, a, 1), "reply");
+  assert.ok(a.arp.cache.delete(b.address.address));
+  const before = a.stats();
+  assert.equal(await link!.rehearse(), false);
+  await settle();
+  assert.deepEqual(a.stats(), before);
+  // Once the stack has resolved the pinger again (its next request), rehearsals resume.
+  assert.equal(await ping(b, a, 2), "reply");
+  assert.equal(await link!.rehearse(), true);
 });

@@ -301,6 +301,11 @@ export class IcmpLayer {
     }
   }
 
+  /** Whether an echo request would be answered now rather than dropped by the rate limit. */
+  mayAnswerEcho(): boolean {
+    return this.#echoLimiter.hasToken(this.#clock.now());
+  }
+
   /**
    * Takes one answered echo out of the counters and gives its rate-limit token back: a link's
    * rehearsal (`LinkDevice.setRehearsalHook`), which was answered like a real request.

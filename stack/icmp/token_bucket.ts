@@ -21,12 +21,17 @@ export class TokenBucket {
 
   /** Spends one token if available at `now`; returns whether it did. */
   take(now: number): boolean {
+    if (!this.hasToken(now)) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  /** Whether a token is available at `now`, without spending it. */
+  hasToken(now: number): boolean {
     const elapsed = Math.max(0, now - this.#updatedAt);
     this.#tokens = Math.min(this.#burst, this.#tokens + elapsed * this.#ratePerMs);
     this.#updatedAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
+    return this.#tokens >= 1;
   }
 
   /** Returns a token spent on something that turned out not to count (up to the burst). */

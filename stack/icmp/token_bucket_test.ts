@@ -57,3 +57,16 @@ Deno.test("token bucket: starting time is honoured", () => {
   assert.equal(bucket.take(50_999), false);
   assert.equal(bucket.take(51_000), true);
 });
+
+Deno.test("token bucket: hasToken looks without spending; giveBack returns one, up to the burst", () => {
+  const bucket = new TokenBucket(1, 2, 0);
+  assert.equal(bucket.hasToken(0), true);
+  assert.equal(takeMany(bucket, 0, 5), 2, "looking spent nothing");
+  assert.equal(bucket.hasToken(0), false);
+  bucket.giveBack();
+  assert.equal(bucket.hasToken(0), true);
+  assert.equal(takeMany(bucket, 0, 5), 1);
+  // Full again after 2 s; three given back still leave only the burst's two.
+  for (let i = 0; i < 3; i++) bucket.giveBack();
+  assert.equal(takeMany(bucket, 2000, 5), 2);
+});

@@ -3,6 +3,8 @@ import {
   EchoRehearsal,
   MAX_REHEARSED_FRAME_BYTES,
   REHEARSAL_TOKEN_BYTES,
+  type RehearsalHook,
+  type RehearsalTiming,
 } from "./echo_rehearsal.ts";
 import { internetChecksum } from "../wire/checksum.ts";
 import { hex } from "../../tests/helpers/bytes.ts";
@@ -27,17 +29,28 @@ const IP = 14;
 const ICMP = IP + 20;
 const DATA = ICMP + 8;
 
-/** A rehearsal that saw the stack send `REPLY`. */
+/** Made-up timing: every millisecond of quiet, for a second, answered within 10 ms. */
+const TIMING: RehearsalTiming = { intervalMs: 1, ttlMs: 1000, answerMs: 10 };
+const always: RehearsalHook["ready"] = () => true;
+
+/** A fresh rehearsal with {@link TOKEN} and {@link TIMING}. */
+function fresh(): EchoRehearsal {
+  return new EchoRehearsal(TOKEN, TIMING);
+}
+
+/** A rehearsal that saw the stack send `REPLY` at time 0. */
 function armed(): EchoRehearsal {
-  const rehearsal = new EchoRehearsal(TOKEN);
-  assert.equal(rehearsal.noteAnswered(REPLY), true);
+  const rehearsal = fresh();
+  assert.equal(rehearsal.noteAnswered(REPLY, 0), true);
   return rehearsal;
 }
 
-/** The rehearsal frame `rehearsal` writes. */
-function rehearsalFrame(rehearsal: EchoRehearsal): Uint8Array {
+/** The rehearsal frame `rehearsal` hands out at `now` (quiet since the answer at 0). */
+function rehearsalFrame(rehearsal: EchoRehearsal, now = 5): Uint8Array {
   const buffer = new Uint8Array(MAX_REHEARSED_FRAME_BYTES);
-  return buffer.subarray(0, rehearsal.writeRehearsal(buffer));
+  const length = rehearsal.next(buffer, 0, now, 0, always);
+  assert.ok(length > 0, "no rehearsal was due");
+  return buffer.subarray(0, length);
 }
 
 /** The reply a stack sends to an echo request frame, derived by hand as RFC 792 asks. */
@@ -65,11 +78,11 @@ Deno.test("echo rehearsal: the captured reply is the hand-derived one, addresses
 });
 
 Deno.test("echo rehearsal: armed by an echo reply the stack sent, not by anything else", () => {
-  const rehearsal = new EchoRehearsal(TOKEN);
-  assert.equal(rehearsal.noteAnswered(REQUEST), false, "an echo request is no answer");
+  const rehearsal = fresh();
+  assert.equal(rehearsal.noteAnswered(REQUEST, 0), false, "an echo request is no answer");
   assert.equal(rehearsal.armed, false);
-  assert.equal(rehearsal.writeRehearsal(new Uint8Array(MAX_REHEARSED_FRAME_BYTES)), 0);
-  assert.equal(rehearsal.noteAnswered(REPLY), true);
+  assert.equal(rehearsal.next(new Uint8Array(MAX_REHEARSED_FRAME_BYTES), 0, 5, 0, always), 0);
+  assert.equal(rehearsal.noteAnswered(REPLY, 0), true);
   assert.equal(rehearsal.armed, true);
 });
 
@@ -90,20 +103,21 @@ Deno.test("echo rehearsal: the rehearsal is the answered request, with the token
   const rest = DATA + REHEARSAL_TOKEN_BYTES;
   assert.deepEqual(frame.subarray(rest), REQUEST.subarray(rest));
   assert.equal(internetChecksum(frame.subarray(ICMP)), 0);
-  // Written where the link asks, as many times as it asks.
+  // Written where the link asks, as often as one is due.
   const rehearsal = armed();
-  for (const at of [0, 40]) {
-    const buffer = new Uint8Array(300);
-    assert.equal(rehearsal.writeRehearsal(buffer, at), REQUEST.length);
+  for (const [at, now] of [[0, 5], [40, 7]]) {
+    const buffer = new Uint8Array(40 + MAX_REHEARSED_FRAME_BYTES);
+    assert.equal(rehearsal.next(buffer, at, now, 0, always), REQUEST.length);
     assert.deepEqual(buffer.subarray(at, at + REQUEST.length), frame);
+    rehearsal.replied();
   }
 });
 
 Deno.test("echo rehearsal: Ethernet padding after the reply is left out of the rehearsal", () => {
   const padded = new Uint8Array(REPLY.length + 6);
   padded.set(REPLY);
-  const rehearsal = new EchoRehearsal(TOKEN);
-  assert.equal(rehearsal.noteAnswered(padded), true);
+  const rehearsal = fresh();
+  assert.equal(rehearsal.noteAnswered(padded, 0), true);
   assert.deepEqual(rehearsalFrame(rehearsal), rehearsalFrame(armed()));
 });
 
@@ -115,22 +129,27 @@ Deno.test("echo rehearsal: the reply to a rehearsal is known by its token, also 
   padded.set(reply);
   assert.equal(rehearsal.isRehearsalReply(padded), true);
   // It does not replace the answered echo: that stays a real one.
-  assert.equal(rehearsal.noteAnswered(reply), false);
+  assert.equal(rehearsal.noteAnswered(reply, 6), false);
   // A real reply is sent: its data is the pinger's.
   assert.equal(rehearsal.isRehearsalReply(REPLY), false);
+  // Late, after rehearsing stopped: still swallowed, so the token never reaches the wire.
+  rehearsal.disarm();
+  assert.equal(rehearsal.isRehearsalReply(reply), true);
   // Another token: another link's rehearsal, or a pinger's data.
-  assert.equal(new EchoRehearsal(hex("0102030405060708")).isRehearsalReply(reply), false);
+  const stranger = new EchoRehearsal(hex("0102030405060708"), TIMING);
+  assert.equal(stranger.isRehearsalReply(reply), false);
 });
 
 Deno.test("echo rehearsal: a later answered echo replaces the one rehearsed", () => {
   const rehearsal = armed();
   rehearsalFrame(rehearsal);
+  rehearsal.replied();
   const next = REPLY.slice();
   next[ICMP + 7] = 2; // sequence 2
   next[ICMP + 3] -= 1; // its checksum, one less (the sequence word grew by one; no borrow here)
   assert.equal(internetChecksum(next.subarray(ICMP)), 0);
-  assert.equal(rehearsal.noteAnswered(next), true);
-  const frame = rehearsalFrame(rehearsal);
+  assert.equal(rehearsal.noteAnswered(next, 10), true);
+  const frame = rehearsalFrame(rehearsal, 12);
   assert.equal(frame[ICMP + 7], 2);
   assert.equal(internetChecksum(frame.subarray(ICMP)), 0);
 });
@@ -149,6 +168,13 @@ Deno.test("echo rehearsal: only whole, short IPv4 echo replies with 8 data bytes
   const ipv6 = REPLY.slice();
   ipv6[IP] = 0x65;
   variants.push(["IP version 6", ipv6]);
+  // The stack's replies carry no IP options; one that did would not be its own.
+  const options = new Uint8Array(REPLY.length + 4);
+  options.set(REPLY.subarray(0, ICMP));
+  options.set(REPLY.subarray(ICMP), ICMP + 4);
+  options[IP] = 0x46;
+  options[17] += 4;
+  variants.push(["IP options", options]);
   const udp = REPLY.slice();
   udp[23] = 17;
   variants.push(["UDP", udp]);
@@ -166,8 +192,8 @@ Deno.test("echo rehearsal: only whole, short IPv4 echo replies with 8 data bytes
   variants.push(["a frame over the size limit", long]);
   variants.push(["a datagram longer than its frame", REPLY.slice(0, 60)]);
   for (const [what, frame] of variants) {
-    const rehearsal = new EchoRehearsal(TOKEN);
-    assert.equal(rehearsal.noteAnswered(frame), false, what);
+    const rehearsal = fresh();
+    assert.equal(rehearsal.noteAnswered(frame, 0), false, what);
     assert.equal(rehearsal.armed, false, what);
   }
 });
@@ -178,7 +204,61 @@ Deno.test("echo rehearsal: disarm forgets the answered echo; a bad token is refu
     if (built) rehearsalFrame(rehearsal);
     rehearsal.disarm();
     assert.equal(rehearsal.armed, false);
-    assert.equal(rehearsal.writeRehearsal(new Uint8Array(MAX_REHEARSED_FRAME_BYTES)), 0);
+    assert.equal(rehearsal.next(new Uint8Array(MAX_REHEARSED_FRAME_BYTES), 0, 50, 0, always), 0);
   }
-  assert.throws(() => new EchoRehearsal(new Uint8Array(4)), RangeError);
+  assert.throws(() => new EchoRehearsal(new Uint8Array(4), TIMING), RangeError);
+});
+
+/** Whether a rehearsal is due from `rehearsal` at `now`, the last frame at `lastFrameAt`. */
+function due(rehearsal: EchoRehearsal, now: number, lastFrameAt = 0, ready = always): boolean {
+  return rehearsal.next(new Uint8Array(MAX_REHEARSED_FRAME_BYTES), 0, now, lastFrameAt, ready) > 0;
+}
+
+Deno.test("echo rehearsal schedule: after the interval of quiet since a frame or a rehearsal", () => {
+  const rehearsal = armed();
+  assert.equal(due(rehearsal, 0.5), false, "half the interval after the answer");
+  assert.equal(due(rehearsal, 3, 2.5), false, "half the interval after a frame");
+  assert.equal(due(rehearsal, 3, 2), true);
+  rehearsal.replied();
+  assert.equal(due(rehearsal, 3.5), false, "half the interval after the rehearsal");
+  assert.equal(due(rehearsal, 4), true);
+  rehearsal.replied();
+  assert.equal(rehearsal.stats.rehearsals, 2);
+  assert.equal(rehearsal.stats.unanswered, 0);
+});
+
+Deno.test("echo rehearsal schedule: one at a time; unanswered, it stops until a real echo", () => {
+  const rehearsal = armed();
+  assert.equal(due(rehearsal, 2), true);
+  assert.equal(due(rehearsal, 5), false, "the last one waits for its reply");
+  assert.equal(due(rehearsal, 11.5), false, "still waiting");
+  assert.equal(rehearsal.stats.unanswered, 0);
+  assert.equal(due(rehearsal, 12.5), false, "unanswered for 10 ms: counted, and rehearsing stops");
+  assert.equal(rehearsal.stats.unanswered, 1);
+  assert.equal(rehearsal.armed, false);
+  assert.equal(due(rehearsal, 20), false);
+  assert.equal(rehearsal.noteAnswered(REPLY, 30), true);
+  assert.equal(due(rehearsal, 32), true, "a real echo answered again");
+});
+
+Deno.test("echo rehearsal schedule: only while the stack says it is ready", () => {
+  const rehearsal = armed();
+  const asked: [number, number][] = [];
+  const notReady = (source: number, destination: number) => {
+    asked.push([source, destination]);
+    return false;
+  };
+  assert.equal(due(rehearsal, 2, 0, notReady), false);
+  // Asked about the pinger (10.0.0.1) and us (10.0.0.2); nothing is pending after a refusal.
+  assert.deepEqual(asked, [[0x0a000001, 0x0a000002]]);
+  assert.equal(due(rehearsal, 3), true);
+});
+
+Deno.test("echo rehearsal schedule: for ttlMs after the last real echo, then not", () => {
+  const rehearsal = armed();
+  assert.equal(due(rehearsal, 999), true);
+  rehearsal.replied();
+  assert.equal(due(rehearsal, 1000.5), false, "a second after the answer at 0");
+  assert.equal(rehearsal.armed, false);
+  assert.equal(rehearsal.stats.unanswered, 0);
 });

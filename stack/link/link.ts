@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { RehearsalHook } from "./echo_rehearsal.ts";
+
 /** Counters every link keeps. */
 export interface LinkStats {
   /** Frames handed up to the stack. */
@@ -83,11 +85,12 @@ export interface LinkDevice {
   /**
    * Lets the device rehearse (`stack/link/echo_rehearsal.ts`): a device that spins while it waits
    * may hand up a copy of the last echo request the stack answered, to keep the path warm, and
-   * swallow the reply. It calls `hook` for each reply it swallowed, once the stack has counted the
+   * swallow the reply. It rehearses only when `hook.ready` says the stack would answer the same
+   * way, and calls `hook.rehearsed` for each reply it swallowed, once the stack has counted the
    * echo, so the stack can take it out of its counters. Without a hook a device never rehearses;
    * wrappers (pcap, faults) do not pass it on, so what they see and do stays real.
    */
-  setRehearsalHook?(hook: () => void): void;
+  setRehearsalHook?(hook: RehearsalHook): void;
   /** Stops receiving and releases the device. Idempotent. */
   close(): Promise<void>;
 }

@@ -11,8 +11,9 @@
  * 4. Outside the layer folders, only the composition root `stack/stack.ts` (and a `stack/mod.ts`
  *    barrel) may import a layer folder from inside `stack/`.
  * 5. `ffi/` imports only `ffi/`, `stack/link/link.ts`, `stack/link/uso.ts` (splitting UDP
- *    super-frames, a device's job), `stack/arena_pool.ts` (receive memory the layers retain and
- *    release) and `stack/wire/addr.ts`.
+ *    super-frames, a device's job), `stack/link/echo_rehearsal.ts` (the frames a spinning device
+ *    rehearses), `stack/arena_pool.ts` (receive memory the layers retain and release) and
+ *    `stack/wire/addr.ts`.
  * 6. Only a `mod.ts` re-exports (`export ... from`) from another folder.
  *
  * Test files (`*_test.ts`, and private test helpers named `_test*.ts` like `stack/tcp/_testing.ts`)
@@ -458,11 +459,11 @@ export function checkImport(file: string, ref: ImportRef, target: Target): strin
     if (testExtra) return undefined;
     const ok = target.local &&
       (under(target.path, "ffi") || target.path === "stack/link/link.ts" ||
-        target.path === "stack/link/uso.ts" || target.path === "stack/arena_pool.ts" ||
-        target.path === "stack/wire/addr.ts");
+        target.path === "stack/link/uso.ts" || target.path === "stack/link/echo_rehearsal.ts" ||
+        target.path === "stack/arena_pool.ts" || target.path === "stack/wire/addr.ts");
     if (!ok) {
       return `ffi/ may import only ffi/, stack/link/link.ts, stack/link/uso.ts, ` +
-        `stack/arena_pool.ts and stack/wire/addr.ts (${where})`;
+        `stack/link/echo_rehearsal.ts, stack/arena_pool.ts and stack/wire/addr.ts (${where})`;
     }
   }
   return undefined;
