@@ -14,7 +14,8 @@ import {
   REHEARSAL_TOKEN_BYTES,
   type RehearsalHook,
 } from "../stack/link/echo_rehearsal.ts";
-import type { FrameBatch, LinkDevice, LinkStats } from "../stack/link/link.ts";
+import type { FrameBatch, LinkDevice } from "../stack/link/link.ts";
+import { LinkWrapper } from "../stack/link/wrapper.ts";
 import type { Stack, StackOptions, StackStats } from "../stack/stack.ts";
 import { createStackPair, settle, type StackPair } from "./helpers/memory_stacks.ts";
 
@@ -26,13 +27,12 @@ const REPLY_WAIT_MS = 2000;
  * same {@link EchoRehearsal}: echo replies kept once written, every frame checked for the token,
  * the stack's `ready` asked first.
  */
-class RehearsingLink implements LinkDevice {
+class RehearsingLink extends LinkWrapper {
   readonly rehearsal = new EchoRehearsal(new Uint8Array(REHEARSAL_TOKEN_BYTES).fill(0xa5), {
     intervalMs: 0,
     ttlMs: Infinity,
     answerMs: Infinity,
   });
-  readonly #inner: LinkDevice;
   readonly #inbox = new Channel<FrameBatch>(64, "rehearsing.rx");
   #hook: RehearsalHook | undefined;
   #answered: (() => void) | undefined;
@@ -40,34 +40,22 @@ class RehearsingLink implements LinkDevice {
   #now = 0;
 
   constructor(inner: LinkDevice) {
-    this.#inner = inner;
+    super(inner);
     void this.#pump();
   }
 
-  get name(): string {
-    return this.#inner.name;
-  }
-
-  get mtu(): number {
-    return this.#inner.mtu;
-  }
-
-  get stats(): LinkStats {
-    return this.#inner.stats;
-  }
-
-  async *receive(): AsyncGenerator<FrameBatch> {
+  override async *receive(): AsyncGenerator<FrameBatch> {
     for await (const batches of this.#inbox.batches()) yield* batches;
   }
 
-  write(frame: Uint8Array): boolean {
+  override write(frame: Uint8Array): boolean {
     if (this.rehearsal.isRehearsalReply(frame)) {
       this.rehearsal.replied();
       this.#hook!.rehearsed();
       this.#answered?.();
       return true;
     }
-    const sent = this.#inner.write(frame);
+    const sent = this.inner.write(frame);
     if (sent) this.rehearsal.noteAnswered(frame, this.#now);
     return sent;
   }
@@ -99,13 +87,13 @@ class RehearsingLink implements LinkDevice {
     return true;
   }
 
-  close(): Promise<void> {
+  override close(): Promise<void> {
     this.#inbox.close();
-    return this.#inner.close();
+    return this.inner.close();
   }
 
   async #pump(): Promise<void> {
-    for await (const batch of this.#inner.receive()) this.#inbox.trySend(batch);
+    for await (const batch of this.inner.receive()) this.#inbox.trySend(batch);
     this.#inbox.close();
   }
 }
