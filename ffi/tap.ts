@@ -27,9 +27,9 @@
  * - `close()` wakes the pending poll through an eventfd and waits for it before closing the TAP
  *   fd, so the poll thread never sees a closed (or reused) fd number.
  *
- * - Offloads (`offload: true`): `IFF_VNET_HDR` plus TUNSETOFFLOAD(CSUM|TSO4|TSO6|USO4|USO6), or
- *   without USO on kernels before 6.2. Every frame then carries a 10-byte `struct virtio_net_hdr`
- *   in front. On receive the kernel may hand over TCP super-frames of up to 64 KB and leaves
+ * - Offloads (`offload: true`, the header in `vnet_header.ts`): `IFF_VNET_HDR` plus
+ *   TUNSETOFFLOAD(CSUM|TSO4|TSO6|USO4|USO6), or without USO on kernels before 6.2. Every frame
+ *   then carries a 10-byte `struct virtio_net_hdr` in front. On receive the kernel may hand over TCP super-frames of up to 64 KB and leaves
  *   checksums it would have offloaded unfinished (NEEDS_CSUM); the header is stripped and such
  *   frames are marked `verified` in the batch. A UDP super-frame (a kernel sender's `UDP_SEGMENT`)
  *   is split into its datagrams here, as a NIC would before the wire (`stack/link/uso.ts`). On
@@ -53,7 +53,6 @@ import {
   EFD_NONBLOCK,
   eventfd,
   ioctl,
-  ioctlValue,
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDWR,
@@ -79,6 +78,16 @@ import { SPIN_AHEAD_MIN_LEAD_MS, SpinAhead } from "./spin_ahead.ts";
 import { startTxThread, transmitThreadEpollFds, type TxThread } from "./tx_thread.ts";
 import type { TxRing } from "./tx_ring.ts";
 import { getMtu, IFREQ_UNION_OFFSET, ifreqName, newIfreq, setMtu } from "./netif.ts";
+import {
+  copyBehindPlainHeader,
+  enableOffloads,
+  SHORT_FRAME_BYTES,
+  VNET_F_DATA_VALID,
+  VNET_F_NEEDS_CSUM,
+  VNET_GSO_UDP_L4,
+  VNET_HDR_BYTES,
+  writeVnetHeader,
+} from "./vnet_header.ts";
 
 /** `TUNSETIFF = _IOW('T', 202, int)`: attach the fd to a new or existing tun/tap device. */
 export const TUNSETIFF = 0x400454ca;
@@ -88,24 +97,6 @@ export const IFF_TAP = 0x0002;
 export const IFF_NO_PI = 0x1000;
 /** `ifr_flags` for TUNSETIFF: a `struct virtio_net_hdr` precedes each frame. */
 export const IFF_VNET_HDR = 0x4000;
-/** `TUNSETOFFLOAD = _IOW('T', 208, unsigned int)`: offloads the reader can handle. */
-export const TUNSETOFFLOAD = 0x400454d0;
-/** `TUNSETVNETHDRSZ = _IOW('T', 216, int)`: size of the vnet header. */
-export const TUNSETVNETHDRSZ = 0x400454d8;
-/** TUNSETOFFLOAD flags: partial checksums, TCP segmentation for IPv4 and IPv6. */
-const TUN_F_CSUM = 0x01;
-const TUN_F_TSO4 = 0x02;
-const TUN_F_TSO6 = 0x04;
-const TUN_F_USO4 = 0x20;
-const TUN_F_USO6 = 0x40;
-/** Size of `struct virtio_net_hdr` (no `num_buffers`). */
-export const VNET_HDR_BYTES = 10;
-/** virtio_net_hdr flags: checksum left to the reader (NEEDS_CSUM) or already checked (DATA_VALID). */
-const VNET_F_NEEDS_CSUM = 1;
-const VNET_F_DATA_VALID = 2;
-/** virtio_net_hdr gso_type for TCP over IPv4. */
-const VNET_GSO_TCPV4 = 1;
-const VNET_GSO_UDP_L4 = 5;
 /** Largest frame the kernel hands over with TSO: a 64 KB IP datagram plus Ethernet and a tag. */
 const MAX_OFFLOAD_FRAME = 65535 + 18;
 
@@ -138,50 +129,6 @@ export const MIN_REHEARSE_MICROS = BUSY_POLL_SLICE_MS * 1000;
  * the same JS, FFI and libc code as a real write (which is what it keeps warm).
  */
 const NO_FD = -1;
-
-/** Stores `value` little-endian at `bytes[at]` (the vnet header's byte order). */
-function setU16le(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value & 0xff;
-  bytes[at + 1] = value >>> 8;
-}
-
-/**
- * Writes the vnet header of an outgoing frame at `bytes[at]`: all zero for a frame as it is,
- * or the fields that ask the kernel to cut a TCP super-frame (`request`).
- */
-function writeVnetHeader(
-  bytes: Uint8Array,
-  at: number,
-  request: SegmentationRequest | undefined,
-): void {
-  if (request === undefined) {
-    bytes.fill(0, at, at + VNET_HDR_BYTES);
-    return;
-  }
-  bytes[at] = VNET_F_NEEDS_CSUM;
-  bytes[at + 1] = VNET_GSO_TCPV4;
-  setU16le(bytes, at + 2, request.headerBytes);
-  setU16le(bytes, at + 4, request.segmentBytes);
-  setU16le(bytes, at + 6, request.checksumStart);
-  setU16le(bytes, at + 8, 16); // the TCP checksum field's offset in the TCP header
-}
-
-/**
- * Frames up to this many bytes (a ping's reply, a TCP ACK, an ARP answer) are copied behind their
- * vnet header by {@link copyBehindPlainHeader} rather than by `fill` and `set`.
- */
-const SHORT_FRAME_BYTES = 256;
-
-/**
- * Writes an all-zero vnet header (no offload asked for) and `frame` after it into `tx`, in plain
- * loops. `TypedArray.prototype.fill` and `set` call into V8's runtime, whose code has gone cold by
- * the time a lone reply leaves after a quiet spell: timed here, the two took 10-15 us before a
- * lone ping's reply and the loops under 1.5 us, which stay in the path's own JIT-compiled code.
- */
-export function copyBehindPlainHeader(tx: Uint8Array, frame: Uint8Array): void {
-  for (let i = 0; i < VNET_HDR_BYTES; i++) tx[i] = 0;
-  for (let i = 0; i < frame.length; i++) tx[VNET_HDR_BYTES + i] = frame[i];
-}
 
 /** Resolves after one turn of the event loop (after pending I/O and timers had their go). */
 function nextTurn(): Promise<void> {
@@ -420,21 +367,6 @@ export function openTap(options: TapOptions): TapDevice {
     if (wakeFd >= 0) closeFd(wakeFd);
     throw err;
   }
-}
-
-/**
- * Sets the vnet header size and the offloads on a TAP opened with IFF_VNET_HDR. When the kernel
- * refuses the offloads, the header stays (the flag cannot be dropped after TUNSETIFF) but carries
- * nothing, and the caller treats the device as having no offloads.
- */
-function enableOffloads(fd: number): boolean {
-  const size = new Uint8Array(4);
-  new DataView(size.buffer).setInt32(0, VNET_HDR_BYTES, true);
-  check(ioctl(fd, TUNSETVNETHDRSZ, size), "TUNSETVNETHDRSZ");
-  // USO (Linux 6.2+) first; without it the kernel segments UDP GSO sends before the TAP.
-  const tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-  return ioctlValue(fd, TUNSETOFFLOAD, tcp | TUN_F_USO4 | TUN_F_USO6) === 0 ||
-    ioctlValue(fd, TUNSETOFFLOAD, tcp) === 0;
 }
 
 class Tap implements TapDevice {

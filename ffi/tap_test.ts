@@ -3,7 +3,8 @@ import { createTestNamespace, type TestNamespace } from "../tests/helpers/netns.
 import { ErrnoError } from "./errno.ts";
 import { getMac, getMtu, setIpv4Address, setLinkUp, setMtu } from "./netif.ts";
 import { withNetns } from "./netns.ts";
-import { copyBehindPlainHeader, openTap, type TapDevice, VNET_HDR_BYTES } from "./tap.ts";
+import { openTap, type TapDevice } from "./tap.ts";
+import { copyBehindPlainHeader, VNET_HDR_BYTES } from "./vnet_header.ts";
 import { releaseBytes, retainBytes } from "../stack/arena_pool.ts";
 
 /**
