@@ -616,12 +616,14 @@ class Tap implements TapDevice {
   /**
    * Notes frames found now, the previous ones at `lastFrameAt`: the start of a burst after quiet
    * is kept for the spin-ahead predictor ({@link #noteBurst}). Returns the time, the new
-   * `lastFrameAt`. A `rehearsal` runs the same code, to keep it warm, but is no burst.
+   * `lastFrameAt`. A rehearsal (`isRehearsal`) runs the same code, to keep it warm, but is no
+   * burst.
    */
-  #frameFound(lastFrameAt: number, rehearsal = false): number {
+  #frameFound(lastFrameAt: number, isRehearsal = false): number {
     const now = performance.now();
     if (
-      !rehearsal && this.#spinAhead !== undefined && now - lastFrameAt > LONE_FRAME_AFTER_QUIET_MS
+      !isRehearsal && this.#spinAhead !== undefined &&
+      now - lastFrameAt > LONE_FRAME_AFTER_QUIET_MS
     ) {
       this.#burstAt = now;
     }
@@ -660,7 +662,7 @@ class Tap implements TapDevice {
     const hook = this.#rehearsalHook;
     if (rehearsal === undefined || hook === undefined || !rehearsal.armed) return undefined;
     const start = this.#offset + this.#headerBytes;
-    const length = rehearsal.next(this.#arena, start, performance.now(), lastFrameAt, hook.ready);
+    const length = rehearsal.next(this.#arena, start, performance.now(), lastFrameAt, hook);
     if (length === 0) return undefined;
     const frame = this.#arena.subarray(start, start + length);
     this.#advance(this.#headerBytes + length);

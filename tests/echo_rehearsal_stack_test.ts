@@ -70,7 +70,7 @@ class RehearsingLink extends LinkWrapper {
    */
   async rehearse(): Promise<boolean> {
     const buffer = new Uint8Array(MAX_REHEARSED_FRAME_BYTES);
-    const length = this.rehearsal.next(buffer, 0, ++this.#now, -Infinity, this.#hook!.ready);
+    const length = this.rehearsal.next(buffer, 0, ++this.#now, -Infinity, this.#hook!);
     if (length === 0) return false;
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     const timer = setTimeout(

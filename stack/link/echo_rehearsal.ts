@@ -101,11 +101,19 @@ export interface RehearsalStats {
  *   ttlMs: 2000,
  *   answerMs: 100,
  * });
- * const reply = new Uint8Array(98); // an echo reply the stack just wrote
- * rehearsal.noteAnswered(reply, performance.now());
- * const buffer = new Uint8Array(MAX_REHEARSED_FRAME_BYTES);
- * const length = rehearsal.next(buffer, 0, performance.now(), -Infinity, () => true);
- * // buffer[0..length] is the rehearsal to hand up; its reply gets isRehearsalReply() === true.
+ * // After each frame the stack sent (the link's write), at time `now`:
+ * function sent(frame: Uint8Array, now: number): void {
+ *   rehearsal.noteAnswered(frame, now); // kept if it was an echo reply
+ * }
+ * // While the link spins, nothing received since `lastFrameAt`:
+ * function spin(into: Uint8Array, now: number, lastFrameAt: number): Uint8Array | undefined {
+ *   const length = rehearsal.next(into, 0, now, lastFrameAt, { ready: () => true });
+ *   return length > 0 ? into.subarray(0, length) : undefined; // hand this up to the stack
+ * }
+ * // Before each write: the reply to a rehearsal is swallowed instead.
+ * function mustSwallow(frame: Uint8Array): boolean {
+ *   return rehearsal.isRehearsalReply(frame);
+ * }
  * ```
  */
 export class EchoRehearsal {
@@ -172,19 +180,21 @@ export class EchoRehearsal {
   }
 
   /**
-   * Writes a rehearsal into `into` at `at` (room for {@link MAX_REHEARSED_FRAME_BYTES} needed)
-   * when one is due at `now`, and returns its length; 0 when none is. One is due when an echo was
+   * Writes a rehearsal into `into` at `at` (room needed for the answered frame it was made from, at
+   * most {@link MAX_REHEARSED_FRAME_BYTES}) when one is due at `now`, and returns its length; 0
+   * when none is. One is due when an echo was
    * answered within `ttlMs`, the last rehearsal was answered, neither a frame (the last at
-   * `lastFrameAt`) nor a rehearsal came for `intervalMs`, and `ready` says the stack would answer
-   * it as before. A rehearsal unanswered for `answerMs` is counted and ends rehearsing until the
-   * stack answers another real echo.
+   * `lastFrameAt`) nor a rehearsal came for `intervalMs`, and `hook.ready` says the stack would
+   * answer it as before. A rehearsal unanswered for `answerMs` is counted and ends rehearsing until
+   * the stack answers another real echo. (Should its reply still come, after a newer rehearsal went
+   * up, it ends that one's wait: two may then be on their way at once, which is harmless.)
    */
   next(
     into: Uint8Array,
     at: number,
     now: number,
     lastFrameAt: number,
-    ready: RehearsalHook["ready"],
+    hook: Pick<RehearsalHook, "ready">,
   ): number {
     if (!this.armed) return 0;
     if (this.#pending) {
@@ -200,7 +210,7 @@ export class EchoRehearsal {
     }
     if (now - Math.max(lastFrameAt, this.#lastAt) < this.#timing.intervalMs) return 0;
     if (this.#answeredBytes > 0) this.#build();
-    if (!ready(this.#source, this.#destination)) return 0;
+    if (!hook.ready(this.#source, this.#destination)) return 0;
     const length = this.#templateBytes;
     for (let i = 0; i < length; i++) into[at + i] = this.#template[i];
     this.#pending = true;

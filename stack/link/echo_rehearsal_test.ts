@@ -31,7 +31,7 @@ const DATA = ICMP + 8;
 
 /** Made-up timing: every millisecond of quiet, for a second, answered within 10 ms. */
 const TIMING: RehearsalTiming = { intervalMs: 1, ttlMs: 1000, answerMs: 10 };
-const always: RehearsalHook["ready"] = () => true;
+const always: Pick<RehearsalHook, "ready"> = { ready: () => true };
 
 /** A fresh rehearsal with {@link TOKEN} and {@link TIMING}. */
 function fresh(): EchoRehearsal {
@@ -210,8 +210,8 @@ Deno.test("echo rehearsal: disarm forgets the answered echo; a bad token is refu
 });
 
 /** Whether a rehearsal is due from `rehearsal` at `now`, the last frame at `lastFrameAt`. */
-function due(rehearsal: EchoRehearsal, now: number, lastFrameAt = 0, ready = always): boolean {
-  return rehearsal.next(new Uint8Array(MAX_REHEARSED_FRAME_BYTES), 0, now, lastFrameAt, ready) > 0;
+function due(rehearsal: EchoRehearsal, now: number, lastFrameAt = 0, hook = always): boolean {
+  return rehearsal.next(new Uint8Array(MAX_REHEARSED_FRAME_BYTES), 0, now, lastFrameAt, hook) > 0;
 }
 
 Deno.test("echo rehearsal schedule: after the interval of quiet since a frame or a rehearsal", () => {
@@ -243,14 +243,18 @@ Deno.test("echo rehearsal schedule: one at a time; unanswered, it stops until a 
 
 Deno.test("echo rehearsal schedule: only while the stack says it is ready", () => {
   const rehearsal = armed();
-  const asked: [number, number][] = [];
-  const notReady = (source: number, destination: number) => {
-    asked.push([source, destination]);
-    return false;
-  };
+  // A hook whose `ready` is a method: it is called on the hook, with its `this`.
+  class NotReady {
+    readonly asked: [number, number][] = [];
+    ready(source: number, destination: number): boolean {
+      this.asked.push([source, destination]);
+      return false;
+    }
+  }
+  const notReady = new NotReady();
   assert.equal(due(rehearsal, 2, 0, notReady), false);
   // Asked about the pinger (10.0.0.1) and us (10.0.0.2); nothing is pending after a refusal.
-  assert.deepEqual(asked, [[0x0a000001, 0x0a000002]]);
+  assert.deepEqual(notReady.asked, [[0x0a000001, 0x0a000002]]);
   assert.equal(due(rehearsal, 3), true);
 });
 

@@ -86,8 +86,9 @@ export interface LinkDevice {
    * Lets the device rehearse (`stack/link/echo_rehearsal.ts`): a device that spins while it waits
    * may hand up a copy of the last echo request the stack answered, to keep the path warm, and
    * swallow the reply. It rehearses only when `hook.ready` says the stack would answer the same
-   * way, and calls `hook.rehearsed` for each reply it swallowed, once the stack has counted the
-   * echo, so the stack can take it out of its counters. Without a hook a device never rehearses;
+   * way, and calls `hook.rehearsed` for each reply it swallowed, from inside the write of that
+   * reply, so the stack can take the echo out of its counters (the layers that count a send after
+   * the write returns come out even all the same). Without a hook a device never rehearses;
    * wrappers (pcap, faults) do not pass it on, so what they see and do stays real.
    */
   setRehearsalHook?(hook: RehearsalHook): void;
