@@ -29,13 +29,14 @@
  *
  * - Offloads (`offload: true`, the header in `vnet_header.ts`): `IFF_VNET_HDR` plus
  *   TUNSETOFFLOAD(CSUM|TSO4|TSO6|USO4|USO6), or without USO on kernels before 6.2. Every frame
- *   then carries a 10-byte `struct virtio_net_hdr` in front. On receive the kernel may hand over TCP super-frames of up to 64 KB and leaves
- *   checksums it would have offloaded unfinished (NEEDS_CSUM); the header is stripped and such
- *   frames are marked `verified` in the batch. A UDP super-frame (a kernel sender's `UDP_SEGMENT`)
- *   is split into its datagrams here, as a NIC would before the wire (`stack/link/uso.ts`). On
- *   send, plain frames get a zeroed header; {@link TapDevice.writeSegmented} sends a TCP
- *   super-frame with GSO fields so the kernel segments it (one syscall per 64 KB, not per 1.5 KB).
- *   When the kernel refuses, the device falls back to plain frames.
+ *   then carries a 10-byte `struct virtio_net_hdr` in front. On receive the kernel may hand over
+ *   TCP super-frames of up to 64 KB and leaves checksums it would have offloaded unfinished
+ *   (NEEDS_CSUM); the header is stripped and such frames are marked `verified` in the batch. A UDP
+ *   super-frame (a kernel sender's `UDP_SEGMENT`) is split into its datagrams here, as a NIC would
+ *   before the wire (`stack/link/uso.ts`). On send, plain frames get a zeroed header;
+ *   {@link TapDevice.writeSegmented} sends a TCP super-frame with GSO fields so the kernel segments
+ *   it (one syscall per 64 KB, not per 1.5 KB). When the kernel refuses, the device falls back to
+ *   plain frames.
  * @module
  */
 
@@ -195,10 +196,8 @@ export interface TapOptions {
    * of the last echo request the stack answered and swallow its reply, to keep the path's code and
    * data in the caches (see `stack/link/echo_rehearsal.ts`). Only with a stack that registered a
    * rehearsal hook, which says when it would answer the same way and takes rehearsals out of its
-   * counters; only for 2 s after a real echo was answered. A lone
-   * ping's round trip in probes here: 0.075-0.087 ms instead of 0.103-0.131, at no cost beyond the
-   * spinning.
-   * Default 0 (off).
+   * counters; only for 2 s after a real echo was answered. A lone ping's round trip in probes
+   * here: 0.075-0.087 ms instead of 0.103-0.131, at no cost beyond the spinning. Default 0 (off).
    */
   rehearseMicros?: number;
   /**
@@ -660,7 +659,7 @@ class Tap implements TapDevice {
   #rehearsalBatch(lastFrameAt: number): FrameBatch | undefined {
     const rehearsal = this.#rehearsal;
     const hook = this.#rehearsalHook;
-    if (rehearsal === undefined || hook === undefined || !rehearsal.armed) return undefined;
+    if (rehearsal === undefined || hook === undefined) return undefined;
     const start = this.#offset + this.#headerBytes;
     const length = rehearsal.next(this.#arena, start, performance.now(), lastFrameAt, hook);
     if (length === 0) return undefined;
@@ -882,8 +881,7 @@ class Tap implements TapDevice {
     const written = this.#closed ? -1 : write(fd, bytes, length);
     // A rehearsal's reply: written nowhere, and not counted.
     if (fd === NO_FD) return true;
-    const ok = written === length;
-    if (ok) {
+    if (written === length) {
       this.#stats.txFrames++;
       this.#stats.txBytes += frameBytes;
       return true;

@@ -30,7 +30,8 @@
  * @module
  */
 
-import type { Ipv4Addr } from "../wire/addr.ts";
+import { type Ipv4Addr, readIpv4 } from "../wire/addr.ts";
+import { readU16 } from "../wire/bytes.ts";
 import { ETHERNET_ETHERTYPE_OFFSET, ETHERNET_HEADER_BYTES } from "../wire/ethernet.ts";
 import { internetChecksum } from "../wire/checksum.ts";
 
@@ -46,6 +47,7 @@ export const MAX_REHEARSED_FRAME_BYTES = 1514;
 /** IPv4 offsets within an Ethernet frame (the stack's replies carry no options). */
 const IP = ETHERNET_HEADER_BYTES;
 const IP_HEADER_BYTES = 20;
+const IP_TOTAL_LENGTH = IP + 2;
 const IP_FLAGS_FRAGMENT = IP + 6;
 const IP_PROTOCOL = IP + 9;
 const IP_SOURCE = IP + 12;
@@ -160,7 +162,7 @@ export class EchoRehearsal {
   noteAnswered(frame: Uint8Array, now: number): boolean {
     if (!isEchoReply(frame) || holdsToken(frame, this.#token)) return false;
     // The datagram only: Ethernet padding after it is not part of the request.
-    const length = IP + ipTotalBytes(frame);
+    const length = IP + readU16(frame, IP_TOTAL_LENGTH);
     // A plain loop: `set` calls into V8's runtime, whose code is what goes cold (see tap.ts).
     for (let i = 0; i < length; i++) this.#answered[i] = frame[i];
     this.#answeredBytes = length;
@@ -247,8 +249,8 @@ export class EchoRehearsal {
     const checksum = internetChecksum(template.subarray(ICMP, length));
     template[ICMP + 2] = checksum >>> 8;
     template[ICMP + 3] = checksum & 0xff;
-    this.#source = readAddress(template, IP_SOURCE);
-    this.#destination = readAddress(template, IP_DESTINATION);
+    this.#source = readIpv4(template, IP_SOURCE);
+    this.#destination = readIpv4(template, IP_DESTINATION);
     this.#templateBytes = length;
     this.#answeredBytes = 0;
   }
@@ -267,19 +269,9 @@ function isEchoReply(frame: Uint8Array): boolean {
   if (frame[IP] !== 0x45 || frame[IP_PROTOCOL] !== PROTOCOL_ICMP) return false;
   // More-fragments flag or a fragment offset: a piece of a datagram, not a whole echo.
   if (((frame[IP_FLAGS_FRAGMENT] & 0x3f) | frame[IP_FLAGS_FRAGMENT + 1]) !== 0) return false;
-  const end = IP + ipTotalBytes(frame);
+  const end = IP + readU16(frame, IP_TOTAL_LENGTH);
   if (end > frame.length || end < ECHO_DATA + REHEARSAL_TOKEN_BYTES) return false;
   return frame[ICMP] === ECHO_REPLY && frame[ICMP + 1] === 0;
-}
-
-/** The IPv4 total length of the datagram in `frame`. */
-function ipTotalBytes(frame: Uint8Array): number {
-  return (frame[IP + 2] << 8) | frame[IP + 3];
-}
-
-/** The IPv4 address at `frame[at..at+4]`. */
-function readAddress(frame: Uint8Array, at: number): Ipv4Addr {
-  return ((frame[at] << 24) | (frame[at + 1] << 16) | (frame[at + 2] << 8) | frame[at + 3]) >>> 0;
 }
 
 /** Whether the echo data of `frame` starts with `token`. */
